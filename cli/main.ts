@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerSimulate } from "./commands/simulate.js";
+import { registerFoundrySim } from "./commands/foundry-sim.js";
+import { registerSanitize } from "./commands/sanitize.js";
+
+// Exit codes: 0 done, 1 failure while running, 2 bad input (arguments, scenario, config).
+const program = new Command()
+  .name("run-monitor")
+  .description("foundry-run-monitor: watch Microsoft Foundry agent runs, detect stalls and failures, open sanitized tickets")
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+registerSimulate(program);
+registerFoundrySim(program);
+registerSanitize(program);
+
+await program.parseAsync(process.argv);
