@@ -100,23 +100,7 @@ export const SettingsSchema = StorageSettings.extend({
   ServiceBusConnection__clientId: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
-})
-  .superRefine((s, ctx) => {
-    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__tableServiceUri) {
-      ctx.addIssue({ code: "custom", path: ["AzureWebJobsStorage__tableServiceUri"], message: "expected the Table service URI (or AzureWebJobsStorage for local development)" });
-    }
-    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__queueServiceUri) {
-      ctx.addIssue({ code: "custom", path: ["AzureWebJobsStorage__queueServiceUri"], message: "expected the Queue service URI (or AzureWebJobsStorage for local development)" });
-    }
-    if (!s.ServiceBusConnection && !s.ServiceBusConnection__fullyQualifiedNamespace) {
-      ctx.addIssue({ code: "custom", path: ["ServiceBusConnection__fullyQualifiedNamespace"], message: "expected the Service Bus namespace host (e.g. contoso.servicebus.windows.net)" });
-    }
-    const names = new Set<string>();
-    s.FOUNDRY_PROJECTS.forEach((p, i) => {
-      if (names.has(p.name)) ctx.addIssue({ code: "custom", path: ["FOUNDRY_PROJECTS", i, "name"], message: `duplicate project name ${JSON.stringify(p.name)}` });
-      names.add(p.name);
-    });
-  });
+});
 
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -141,6 +125,24 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 /** Validates the whole environment once; throws one ConfigError listing every bad or missing setting. */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const parsed = SettingsSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues));
+  const problems = [...(parsed.success ? [] : formatIssues(parsed.error.issues)), ...crossChecks(env, parsed.success ? parsed.data : undefined)];
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Checks that span settings; run even when single settings failed, so one message lists everything. */
+function crossChecks(env: Record<string, string | undefined>, s: Settings | undefined): string[] {
+  const problems: string[] = [];
+  const local = !!env.AzureWebJobsStorage;
+  if (!local && !env.AzureWebJobsStorage__tableServiceUri) problems.push("AzureWebJobsStorage__tableServiceUri: expected the Table service URI (or AzureWebJobsStorage for local development)");
+  if (!local && !env.AzureWebJobsStorage__queueServiceUri) problems.push("AzureWebJobsStorage__queueServiceUri: expected the Queue service URI (or AzureWebJobsStorage for local development)");
+  if (!env.ServiceBusConnection && !env.ServiceBusConnection__fullyQualifiedNamespace) {
+    problems.push("ServiceBusConnection__fullyQualifiedNamespace: expected the Service Bus namespace host (e.g. contoso.servicebus.windows.net)");
+  }
+  const names = new Set<string>();
+  s?.FOUNDRY_PROJECTS.forEach((p, i) => {
+    if (names.has(p.name)) problems.push(`FOUNDRY_PROJECTS[${i}].name: duplicate project name ${JSON.stringify(p.name)}`);
+    names.add(p.name);
+  });
+  return problems;
 }
