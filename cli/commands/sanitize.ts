@@ -1,11 +1,111 @@
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
+import { sanitize } from "../../shared/sanitize/index.js";
+import { safeCut } from "../../shared/sanitize/text-chunks.js";
+
+/** Output is gathered into chunks this big before a write: one syscall per line would cap throughput. */
+const WRITE_CHUNK = 1 << 16;
+/** Plain text is sanitized in pieces of at least this size (cut at a safe newline). */
+const TEXT_PIECE = 1 << 16;
+/** A piece that never reaches a safe cut (an unterminated PEM block, no newlines) is sanitized anyway past this. */
+const TEXT_PIECE_MAX = 1 << 22;
+
+class ChunkedWriter {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly out: Writable) {}
+
+  async write(s: string): Promise<void> {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= WRITE_CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.join("");
+    this.parts = [];
+    this.size = 0;
+    if (!this.out.write(chunk)) await once(this.out, "drain");
+  }
+}
+
+/** stdin text → stdout text, sanitized, in pieces cut where no finding can straddle. */
+export async function sanitizeTextStream(input: Readable, output: Writable): Promise<void> {
+  const writer = new ChunkedWriter(output);
+  input.setEncoding("utf8");
+  let buffer = "";
+  for await (const chunk of input) {
+    buffer += chunk as string;
+    if (buffer.length < TEXT_PIECE) continue;
+    let cut = safeCut(buffer);
+    if (cut === 0 && buffer.length >= TEXT_PIECE_MAX) cut = buffer.length;
+    if (cut === 0) continue;
+    await writer.write(sanitize(buffer.slice(0, cut)));
+    buffer = buffer.slice(cut);
+  }
+  if (buffer) await writer.write(sanitize(buffer));
+  await writer.flush();
+}
+
+/**
+ * Lines of {"id","text",…} → the same lines with "text" sanitized and every other field kept.
+ * A line that is not JSON or has no string "text" is reported (by number, never by content: it may
+ * hold the very secrets we are removing) and skipped. Blank lines are skipped silently.
+ * Returns how many lines were invalid.
+ */
+export async function sanitizeJsonlStream(input: Readable, output: Writable, report: (problem: string) => void): Promise<number> {
+  const writer = new ChunkedWriter(output);
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  let invalid = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      invalid++;
+      report(`line ${lineNo}: not valid JSON`);
+      continue;
+    }
+    if (typeof row !== "object" || row === null || Array.isArray(row) || typeof (row as { text?: unknown }).text !== "string") {
+      invalid++;
+      report(`line ${lineNo}: expected a JSON object with a string "text"`);
+      continue;
+    }
+    const record = row as { text: string };
+    record.text = sanitize(record.text);
+    await writer.write(JSON.stringify(record) + "\n");
+  }
+  await writer.flush();
+  return invalid;
+}
 
 export function registerSanitize(program: Command): void {
   program
     .command("sanitize")
-    .description("not built yet")
-    .action(() => {
-      console.error("run-monitor sanitize: not built yet");
-      process.exit(1);
+    .description("redact secrets and personal data: text on stdin → stdout, or --jsonl lines of {\"id\",\"text\"}")
+    .option("--jsonl", 'read lines of {"id","text",…} and sanitize each "text" (other fields kept)')
+    .action(async (options: { jsonl?: boolean }) => {
+      // a reader that goes away (| head) is not an error worth a stack trace
+      process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+        throw e;
+      });
+      if (!options.jsonl) {
+        await sanitizeTextStream(process.stdin, process.stdout);
+        return;
+      }
+      const invalid = await sanitizeJsonlStream(process.stdin, process.stdout, (problem) =>
+        process.stderr.write(`run-monitor sanitize: ${problem}\n`),
+      );
+      if (invalid > 0) {
+        process.stderr.write(`run-monitor sanitize: ${invalid} invalid line(s) skipped\n`);
+        process.exitCode = 2;
+      }
     });
 }

@@ -1,0 +1,93 @@
+// RunSource over classic threads/runs (`@azure/ai-agents`). The SDK does the auth, TLS and URL
+// work; what it deserializes is ignored: the raw body captured through `onResponse` goes through
+// the same normalizer the simulator's bodies do, so both paths judge a body the same way.
+
+import { AgentsClient } from "@azure/ai-agents";
+import type { PollOutcome, RunRef, StepSummary } from "../model/run.js";
+import { FoundryReadError, malformedOutcome, observe, outcomeForFailure, outcomeForStatus, readEvidence, type NonObservation } from "./classify-outcome.js";
+import { defaultFoundryCredential } from "./credential.js";
+import { normalizeClassicRun, normalizeClassicSteps, pickClassicFinalMessage } from "./normalize-classic.js";
+import type { RunSource } from "./run-source.js";
+import { DEFAULT_TIMEOUT_MS, readDeadline, type FoundrySourceOptions } from "./source-options.js";
+
+/** Steps only matter while the run can still stall on progress. */
+const STEP_STATUSES = new Set(["in_progress", "requires_action"]);
+/** The API's page limit; a run with more steps than this shows its newest 100. */
+const STEP_PAGE = 100;
+
+type RawRead = { ok: true; body: unknown } | { ok: false; outcome: NonObservation };
+type GetRunOptions = NonNullable<Parameters<AgentsClient["runs"]["get"]>[2]>;
+type SdkOptions = Pick<GetRunOptions, "abortSignal" | "onResponse">;
+type RawResponse = Parameters<NonNullable<GetRunOptions["onResponse"]>>[0];
+
+export class ClassicRunSource implements RunSource {
+  private readonly client: AgentsClient;
+  private readonly timeoutMs: number;
+
+  constructor(options: FoundrySourceOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.client = new AgentsClient(options.endpoint, options.credential ?? defaultFoundryCredential(), {
+      // The monitor backs off itself (per shard, honouring Retry-After); SDK retries would hide 429s and multiply load.
+      retryOptions: { maxRetries: 0 },
+      ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
+    });
+  }
+
+  async poll(ref: RunRef, options: { steps?: boolean; signal?: AbortSignal } = {}): Promise<PollOutcome> {
+    const what = `classic run ${ref.runId}`;
+    const run = await this.read(what, options.signal, (o) => this.client.runs.get(ref.threadId, ref.runId, o));
+    if (!run.ok) return run.outcome;
+    const bare = observe(what, () => normalizeClassicRun(run.body, ref.project), ref);
+    if (bare.kind !== "observed" || !options.steps || !STEP_STATUSES.has(bare.observation.status)) return bare;
+    const steps = await this.readSteps(ref, options.signal);
+    // Without its steps a stall cannot be judged fairly, so a failed steps read is the poll's outcome;
+    // a run that answers but whose steps 404 is still a run and is reported without steps.
+    if (!steps.ok) return steps.outcome.kind === "not-found" ? bare : steps.outcome;
+    return observe(what, () => normalizeClassicRun(run.body, ref.project, steps.body), ref);
+  }
+
+  async listSteps(ref: RunRef): Promise<StepSummary[]> {
+    const read = await this.readSteps(ref);
+    if (!read.ok) {
+      if (read.outcome.kind === "not-found") return [];
+      throw new FoundryReadError(read.outcome);
+    }
+    return readEvidence(`steps of classic run ${ref.runId}`, () => normalizeClassicSteps(read.body));
+  }
+
+  async finalMessage(ref: RunRef): Promise<{ id: string; role: string; text: string } | undefined> {
+    const steps = await this.listSteps(ref);
+    const preferred = [...steps].reverse().find((s) => s.messageId)?.messageId;
+    const read = await this.read(`messages of thread ${ref.threadId}`, undefined, (o) =>
+      this.client.messages.list(ref.threadId, { runId: ref.runId, order: "desc", limit: STEP_PAGE, ...o }).byPage().next(),
+    );
+    if (!read.ok) {
+      if (read.outcome.kind === "not-found") return undefined;
+      throw new FoundryReadError(read.outcome);
+    }
+    return readEvidence(`messages of thread ${ref.threadId}`, () => pickClassicFinalMessage(read.body, ref.runId, preferred));
+  }
+
+  private readSteps(ref: RunRef, signal?: AbortSignal): Promise<RawRead> {
+    return this.read(`steps of classic run ${ref.runId}`, signal, (o) =>
+      this.client.runSteps.list(ref.threadId, ref.runId, { order: "desc", limit: STEP_PAGE, ...o }).byPage().next(),
+    );
+  }
+
+  /** One SDK call; returns the raw answer or why there is none. */
+  private async read(what: string, caller: AbortSignal | undefined, call: (options: SdkOptions) => Promise<unknown>): Promise<RawRead> {
+    let raw: RawResponse | undefined;
+    const deadline = readDeadline(this.timeoutMs, caller);
+    try {
+      await call({ abortSignal: deadline, onResponse: (r) => (raw = r) });
+    } catch (e) {
+      // The SDK throws for non-200 answers and for bodies its own deserializer dislikes; with an
+      // answer in hand, the answer is what we judge.
+      if (!raw) return { ok: false, outcome: outcomeForFailure(e, deadline.aborted, what) };
+    }
+    if (!raw) return { ok: false, outcome: malformedOutcome(what, "no response") };
+    if (raw.status !== 200) return { ok: false, outcome: outcomeForStatus(raw.status, raw.headers, what) };
+    if (raw.parsedBody === undefined) return { ok: false, outcome: malformedOutcome(what, "the body is empty or not JSON") };
+    return { ok: true, body: raw.parsedBody };
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * Personal-data detectors: e-mail, phone (E.164-style international and North American), payment
+ * card (Luhn), US SSN, UK NINO and labelled national IDs, IBAN (mod-97), IPv4/IPv6, and person names
+ * in fields that obviously hold one.
+ */
+import { ibanValid, luhnValid } from "./checksums.js";
+import { includesAny, type TextProfile } from "./profile.js";
+import { Candidates, Rank } from "./spans.js";
+
+function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) each(m);
+}
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+
+// ---- e-mail -------------------------------------------------------------------------------------
+
+const EMAIL =
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
+
+function emails(text: string, out: Candidates): void {
+  matchAll(EMAIL, text, (m) => out.add("email", m.index, m.index + m[0].length, Rank.structured));
+}
+
+// ---- phone --------------------------------------------------------------------------------------
+
+/** National significant number lengths [min, max] by country calling code (ITU E.164 national plans). */
+const NATIONAL_DIGITS: Record<string, [number, number]> = {
+  "1": [10, 10], "7": [10, 10], "20": [9, 10], "27": [9, 9], "30": [10, 10], "31": [9, 9], "32": [8, 9],
+  "33": [9, 9], "34": [9, 9], "36": [8, 9], "39": [6, 11], "40": [9, 9], "41": [9, 9], "43": [7, 13],
+  "44": [9, 10], "45": [8, 8], "46": [7, 9], "47": [8, 8], "48": [9, 9], "49": [6, 11], "51": [8, 9],
+  "52": [10, 10], "54": [10, 10], "55": [10, 11], "56": [9, 9], "57": [10, 10], "58": [10, 10],
+  "60": [8, 10], "61": [9, 9], "62": [8, 12], "63": [10, 10], "64": [8, 10], "65": [8, 8], "66": [8, 9],
+  "81": [9, 10], "82": [8, 10], "84": [9, 10], "86": [10, 11], "90": [10, 10], "91": [10, 10],
+  "92": [10, 10], "234": [8, 10], "351": [9, 9], "353": [7, 9], "358": [6, 10], "420": [9, 9],
+  "852": [8, 8], "886": [8, 9], "965": [8, 8], "966": [9, 9], "971": [8, 9], "972": [8, 9],
+};
+const UNKNOWN_COUNTRY: [number, number] = [6, 12];
+
+/** Reads "+CC group group…" starting at a "+"; returns the end of the phone number or -1. */
+function internationalPhoneEnd(text: string, plus: number): number {
+  let i = plus + 1;
+  let first = "";
+  while (isDigit(text[i])) first += text[i++];
+  if (first.length === 0) return -1;
+  let cc: string;
+  let national = 0;
+  if (first.length <= 3) {
+    cc = first;
+  } else {
+    // no separator after the country code: "+14155552671"
+    cc = [first.slice(0, 1), first.slice(0, 2), first.slice(0, 3)].find((c) => NATIONAL_DIGITS[c]) ?? first.slice(0, 2);
+    national = first.length - cc.length;
+  }
+  const [min, max] = NATIONAL_DIGITS[cc] ?? UNKNOWN_COUNTRY;
+  if (national > max) return -1;
+  let end = i;
+  for (;;) {
+    let j = end;
+    const sep = text[j];
+    if (sep === " " || sep === "-" || sep === "." || sep === "\u00a0") j++;
+    let digits = 0;
+    let k = j;
+    if (text[k] === "(") {
+      k++;
+      while (isDigit(text[k])) {
+        k++;
+        digits++;
+      }
+      if (text[k] !== ")" || digits === 0 || digits > 4) break;
+      k++;
+      // "(0)" is the trunk prefix written inside international numbers: not part of the number
+      if (digits === 1 && text[k - 2] === "0") digits = 0;
+    } else {
+      while (isDigit(text[k])) {
+        k++;
+        digits++;
+      }
+      if (digits === 0) break;
+    }
+    if (national + digits > max) break;
+    national += digits;
+    end = k;
+  }
+  if (national < min) return -1;
+  if (isWordChar(text[end])) return -1;
+  return end;
+}
+
+/** North American numbers with separators: (406) 362-9432, 622-640-0778, 1-800-555-0199, 555.123.4567. */
+const NANP = /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-]|\.\d)/g;
+/** Phone numbers after a label, in whatever local format: "tel: 020 7946 0958", "mobile 06 12 34 56 78". */
+const LABELLED_PHONE = /\b(?:phone|tel|telephone|mobile|cell|fax|whatsapp|call me(?: at| on)?)(?:[ \t]*(?:no\.?|number|#))?[ \t]*[:=]?[ \t]*(\(?\d[\d ().-]{5,18}\d)(?![\w])/gi;
+
+function internationalPhones(text: string, out: Candidates): void {
+  for (let p = text.indexOf("+"); p >= 0; p = text.indexOf("+", p + 1)) {
+    if (isWordChar(text[p - 1]) || text[p - 1] === "+") continue;
+    const end = internationalPhoneEnd(text, p);
+    if (end > 0) out.add("phone", p, end, Rank.structured);
+  }
+}
+
+function labelledPhones(text: string, out: Candidates): void {
+  matchAll(LABELLED_PHONE, text, (m) => {
+    const digits = m[1].replace(/\D/g, "").length;
+    if (digits < 7 || digits > 15) return;
+    const start = m.index + m[0].length - m[1].length;
+    out.add("phone", start, start + m[1].length, Rank.structured);
+  });
+}
+
+// ---- payment card -------------------------------------------------------------------------------
+
+/** Runs of at least 13 digits, possibly grouped by single spaces or dashes. */
+const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+const DIGIT_GROUP = /\d+/g;
+
+/** Card layouts as printed: one block of 13–19, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). */
+function cardLayout(groups: readonly number[]): boolean {
+  const total = groups.reduce((a, b) => a + b, 0);
+  if (total < 13 || total > 19) return false;
+  if (groups.length === 1) return true;
+  if (groups.length === 3 && groups[0] === 4 && groups[1] === 6 && (groups[2] === 5 || groups[2] === 4)) return true;
+  for (let i = 0; i < groups.length - 1; i++) if (groups[i] !== 4) return false;
+  const last = groups[groups.length - 1];
+  return last >= 1 && last <= 4;
+}
+
+/** Issuer prefixes: Visa 4, Mastercard 51–55 and 2221–2720, Amex/Diners/JCB 3, Discover/UnionPay 6. */
+function plausibleIssuer(digits: string): boolean {
+  const d = digits[0];
+  if (d === "3" || d === "4" || d === "5" || d === "6") return true;
+  if (d === "2") {
+    const four = Number(digits.slice(0, 4));
+    return four >= 2221 && four <= 2720;
+  }
+  return false;
+}
+
+function cards(text: string, out: Candidates): void {
+  matchAll(DIGIT_RUN, text, (m) => {
+    // split into groups with their offsets; drop a group glued to letters (part of a word or hex string)
+    const groups: { start: number; end: number }[] = [];
+    const g = DIGIT_GROUP;
+    g.lastIndex = 0;
+    for (let x = g.exec(m[0]); x; x = g.exec(m[0])) groups.push({ start: m.index + x.index, end: m.index + x.index + x[0].length });
+    if (groups.length && /[A-Za-z_]/.test(text[groups[0].start - 1] ?? "")) groups.shift();
+    if (groups.length && /[A-Za-z_]/.test(text[groups[groups.length - 1].end] ?? "")) groups.pop();
+    // longest valid window of consecutive groups wins
+    for (let len = Math.min(groups.length, 5); len >= 1; len--) {
+      for (let i = 0; i + len <= groups.length; i++) {
+        const window = groups.slice(i, i + len);
+        const sizes = window.map((w) => w.end - w.start);
+        if (!cardLayout(sizes)) continue;
+        const start = window[0].start;
+        const end = window[len - 1].end;
+        const digits = text.slice(start, end).replace(/\D/g, "");
+        if (!plausibleIssuer(digits) || !luhnValid(digits) || /^(\d)\1+$/.test(digits)) continue;
+        out.add("card", start, end, Rank.structured);
+        return;
+      }
+    }
+  });
+}
+
+// ---- national identifiers -----------------------------------------------------------------------
+
+/** US SSN with separators; area 000/666/9xx, group 00 and serial 0000 are never issued. */
+const SSN = /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g;
+/** UK National Insurance number (HMRC prefix rules). */
+const NINO = /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g;
+/** Brazilian CPF in its printed form. */
+const CPF = /(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/g;
+const ID_LABEL_WORDS =
+  /\b(?:social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: number| no\.?| card)?|passport(?: number| no\.?| #)?|driver'?s? licen[cs]e(?: number| no\.?)?|tax (?:id|number)|personal (?:id|number)|id (?:number|card)|aadhaa?r|personnummer|steuer-?id)\b/gi;
+const ID_LABEL_ACRONYMS = /\b(?:SSN|SIN|NIR|BSN|PESEL|DNI|NIE|CPF|TIN|NINO|NIN|PPSN|CURP|NRIC|HKID)\b/g;
+const ID_VALUE = /[ \t]*(?:[:#=]|no\.?|number)?[ \t]*(\d{3,4}(?:[ -]\d{2,4}){1,3}(?![\d])|[A-Za-z0-9][A-Za-z0-9./-]{3,20}[A-Za-z0-9])/y;
+
+function labelledIds(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  const labelled = (m: RegExpExecArray): void => {
+    ID_VALUE.lastIndex = m.index + m[0].length;
+    const v = ID_VALUE.exec(text);
+    if (!v) return;
+    const digits = v[1].replace(/\D/g, "").length;
+    if (digits < 4) return;
+    const start = ID_VALUE.lastIndex - v[1].length;
+    const kind = /^(?:SSN|social)/i.test(m[0]) ? "ssn" : "national-id";
+    out.add(kind, start, ID_VALUE.lastIndex, Rank.structured);
+  };
+  if (includesAny(p.lower, ID_LABELS)) matchAll(ID_LABEL_WORDS, text, labelled);
+  matchAll(ID_LABEL_ACRONYMS, text, labelled);
+}
+
+// ---- IBAN ---------------------------------------------------------------------------------------
+
+/** IBAN lengths by country (SWIFT IBAN registry). */
+const IBAN_LENGTH: Record<string, number> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CR: 22, CY: 28,
+  CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23,
+  GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28,
+  LI: 21, LT: 20, LU: 20, LV: 21, MC: 27, MD: 24, ME: 22, MK: 19, MR: 27, MT: 31, MU: 30, NL: 18, NO: 15,
+  PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TN: 24,
+  TR: 26, UA: 29, VG: 24, XK: 20,
+};
+const IBAN_START = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])/g;
+const isIbanChar = (c: string | undefined): boolean => c !== undefined && ((c >= "0" && c <= "9") || (c >= "A" && c <= "Z"));
+
+function ibans(text: string, out: Candidates): void {
+  matchAll(IBAN_START, text, (m) => {
+    const want = IBAN_LENGTH[m[1]];
+    if (!want) return;
+    let compact = text.slice(m.index, m.index + 4);
+    let i = m.index + 4;
+    while (compact.length < want && i < text.length) {
+      if (isIbanChar(text[i])) compact += text[i++];
+      else if (text[i] === " " && isIbanChar(text[i + 1])) i++;
+      else break;
+    }
+    if (compact.length !== want || isIbanChar(text[i])) return;
+    if (ibanValid(compact)) out.add("iban", m.index, i, Rank.structured);
+  });
+}
+
+// ---- IP addresses -------------------------------------------------------------------------------
+
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, "g");
+const VERSION_WORD = /(?:version|ver\.?|build|release|v)[ \t:=]*$/i;
+const IPV6_CANDIDATE = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?![\w:])/g;
+const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+function ipv6Valid(s: string): boolean {
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
+  if (!groups.every((g) => HEX_GROUP.test(g))) return false;
+  if (halves.length === 1) return groups.length === 8;
+  // compressed: need enough substance that "a::b" in prose or C++ scopes doesn't count
+  return groups.length >= 2 && groups.length <= 7 && groups.join("").length >= 5;
+}
+
+function ipv4(text: string, out: Candidates): void {
+  matchAll(IPV4, text, (m) => {
+    if (VERSION_WORD.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
+    out.add("ip", m.index, m.index + m[0].length, Rank.structured);
+  });
+}
+
+function ipv6(text: string, out: Candidates): void {
+  matchAll(IPV6_CANDIDATE, text, (m) => {
+    if (!ipv6Valid(m[0])) return;
+    out.add("ip", m.index, m.index + m[0].length, Rank.structured);
+  });
+}
+
+// ---- person names -------------------------------------------------------------------------------
+
+/** Capitalised words that are roles, teams, products or greetings, never a person. */
+const NOT_NAMES = new Set(
+  (
+    "Agent Agents Assistant Bot Support Service Services Team Desk Tool Tools Function Search Order Orders Lookup Update " +
+    "Portfolio Customer Customers Client User Users Admin Administrator System Default Test Demo Sample Production Prod " +
+    "Staging Dev Microsoft Azure Foundry Openai OpenAI Contoso Fabrikam Northwind World All Everyone There Sir Madam Friend " +
+    "Friends Operations Ops Platform Monitor Run Thread Model Deployment Project Sales Billing Helpdesk Engineering Inc Ltd " +
+    "Llc Corp Company Group Bank Manager Department Office Account Accounts Api Error Failed Unknown None Null True False " +
+    "Please Thanks Thank Hello Hi Dear Regards Best Team Folks Guys Colleagues Partner Partners Vendor Owner The A An"
+  ).split(" "),
+);
+const NAME_WORD = "\\p{Lu}\\p{Ll}+(?:\\p{Lu}\\p{Ll}+)?(?:[-'’]\\p{Lu}?\\p{Ll}+)?";
+const PARTICLE = "(?:van|von|de|da|del|der|di|le|la|du|dos|bin|al)";
+/** Up to four name words (with particles and middle initials) at the sticky position. */
+const NAME_AT = new RegExp(`${NAME_WORD}(?:[ \\t]+(?:${PARTICLE}[ \\t]+)?(?:${NAME_WORD}|\\p{Lu}\\.))*`, "uy");
+
+/** The person name starting at `at`, trimmed at the first non-name word; undefined if none. */
+function nameAt(text: string, at: number, minWords: number): { start: number; end: number } | undefined {
+  NAME_AT.lastIndex = at;
+  const m = NAME_AT.exec(text);
+  if (!m) return undefined;
+  const words = m[0].split(/[ \t]+/);
+  let kept = 0;
+  let end = at;
+  let offset = 0;
+  for (const w of words) {
+    if (NOT_NAMES.has(w)) break;
+    if (kept >= 4) break;
+    kept++;
+    offset = m[0].indexOf(w, offset) + w.length;
+    end = at + offset;
+  }
+  const real = words.slice(0, kept).filter((w) => !/^\p{Ll}+$/u.test(w));
+  if (real.length < minWords) return undefined;
+  return { start: at, end };
+}
+
+/** JSON fields: "name"/"customer_name"/… → the value must look like a person's name. */
+const NAME_FIELD =
+  /"((?:full|first|last|given|family|sur|display|customer|contact|requester|caller|patient|employee|user|account_?holder|cardholder)?[_ -]?name|customer|contact|requester|caller|patient|employee|reported_?by|submitted_?by|requested_?by|cardholder)"[ \t]*:[ \t]*"/gi;
+/**
+ * Plain-text places a name follows, in one pass: labels ("customer: Jane Doe"), greetings ("Dear
+ * Jane"), sign-offs ("Regards,\nJane Doe"), mail headers ("From: Jane Doe <…>"), "my name is".
+ */
+const NAME_CUE = new RegExp(
+  [
+    "\\b(?<label>customer(?: name)?|client name|contact(?: name)?|full name|(?<single>first|last) name|name|patient|employee|requester|caller|reported by|submitted by|requested by|cardholder|account holder)[ \\t]*[:=-][ \\t]*",
+    "\\b(?<greeting>dear|hi|hello|hey|attn:?|attention:?|my name is|my name's)[ \\t]+",
+    "\\b(?<signoff>regards|best regards|kind regards|sincerely|thanks|thank you|cheers|best),?[ \\t]*(?:\\r?\\n|\\\\n)[ \\t]*",
+    '\\b(?<header>from|to|cc|bcc|reply-to|sender):[ \\t]*"?',
+  ].join("|"),
+  "gi",
+);
+
+function names(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  if (p.quote && includesAny(p.lower, NAME_FIELD_KEYS)) {
+    matchAll(NAME_FIELD, text, (m) => {
+      const key = m[1].toLowerCase().replace(/[^a-z]/g, "");
+      const single = /^(?:first|last|given|family|sur)name$/.test(key);
+      const n = nameAt(text, m.index + m[0].length, single ? 1 : 2);
+      // the whole value must be the name: "Support Agent v2" is not one
+      if (n && text[n.end] === '"') out.add("name", n.start, n.end, Rank.structured);
+    });
+  }
+  matchAll(NAME_CUE, text, (m) => {
+    const g = m.groups ?? {};
+    const at = m.index + m[0].length;
+    const n = nameAt(text, at, g.label && !g.single ? 2 : 1);
+    if (!n) return;
+    if (g.signoff && isWordChar(text[n.end])) return;
+    if (g.header && !/^"?[ \t]*</.test(text.slice(n.end, n.end + 3))) return;
+    out.add("name", n.start, n.end, Rank.structured);
+  });
+}
+
+const PHONE_LABELS = ["phone", "tel", "mobile", "cell", "fax", "whatsapp", "call me"];
+const ID_LABELS = ["social", "national", "passport", "licen", "tax", "personal", "id ", "aadha", "personnummer", "steuer"];
+const NAME_FIELD_KEYS = ["name", "customer", "contact", "requester", "caller", "patient", "employee", "by\"", "cardholder"];
+
+export function detectPersonalData(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  if (p.at) emails(text, out);
+  if (p.plus && p.digits >= 6) internationalPhones(text, out);
+  if (p.digits >= 10) matchAll(NANP, text, (m) => out.add("phone", m.index, m.index + m[0].length, Rank.structured));
+  if (p.digits >= 7 && includesAny(p.lower, PHONE_LABELS)) labelledPhones(text, out);
+  if (p.digits >= 13) cards(text, out);
+  if (p.digits >= 9) matchAll(SSN, text, (m) => out.add("ssn", m.index, m.index + m[0].length, Rank.structured));
+  if (p.digits >= 6) matchAll(NINO, text, (m) => out.add("national-id", m.index, m.index + m[0].length, Rank.structured));
+  if (p.digits >= 11 && p.dot) matchAll(CPF, text, (m) => out.add("national-id", m.index, m.index + m[0].length, Rank.structured));
+  if (p.digits >= 4) labelledIds(p, out);
+  if (p.digits >= 11) ibans(text, out);
+  if (p.digits >= 4 && p.dot) ipv4(text, out);
+  if (p.colons >= 2 && (p.colons >= 7 || text.includes("::"))) ipv6(text, out);
+  names(p, out);
+}

@@ -1,0 +1,273 @@
+/**
+ * Secret detectors: provider key formats, PEM private keys, JWTs, Authorization headers, URL
+ * credentials, SAS signatures, AWS secret keys near AWS words, and `key = value` assignments whose
+ * key names a credential (config files, env dumps, JSON, YAML, SQL/Storage/Service Bus connection
+ * strings, HTTP headers).
+ */
+import { isOperationalId } from "./protected.js";
+import { Candidates, Rank } from "./spans.js";
+import { charClasses, shannonEntropy } from "./checksums.js";
+import { includesAny, type TextProfile } from "./profile.js";
+
+interface Format {
+  kind: string;
+  re: RegExp;
+  /** cheap substring tests before running the expression (any one suffices) */
+  gate?: readonly string[];
+}
+
+/** Key formats that identify themselves. Prefixes from each provider's documentation. */
+const FORMATS: readonly Format[] = [
+  { kind: "github-token", re: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b/g, gate: ["gh"] },
+  { kind: "github-token", re: /\bgithub_pat_[A-Za-z0-9_]{22,255}/g, gate: ["github_pat_"] },
+  { kind: "aws-key", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g, gate: ["IA", "ACCA"] },
+  // OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-) share the shape
+  { kind: "openai-key", re: /\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}/g, gate: ["sk-"] },
+  { kind: "slack-token", re: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g, gate: ["xox"] },
+  { kind: "slack-token", re: /\bxapp-\d-[A-Za-z0-9-]{10,}/g, gate: ["xapp-"] },
+  { kind: "slack-webhook", re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g, gate: ["hooks.slack.com"] },
+  { kind: "stripe-key", re: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}/g, gate: ["_live_", "_test_"] },
+  { kind: "stripe-key", re: /\bwhsec_[A-Za-z0-9]{24,}/g, gate: ["whsec_"] },
+  { kind: "google-api-key", re: /\bAIza[0-9A-Za-z_-]{35}/g, gate: ["AIza"] },
+  { kind: "npm-token", re: /\bnpm_[A-Za-z0-9]{36}\b/g, gate: ["npm_"] },
+  // Entra ID (Azure AD) client secrets: 3 chars, a digit, "Q~", 34 chars = 40
+  { kind: "client-secret", re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~-])/g, gate: ["Q~"] },
+  // Azure Storage account keys: 64 random bytes → 86 base64 chars + "=="
+  { kind: "connection-string", re: /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==/g, gate: ["=="] },
+  { kind: "jwt", re: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, gate: ["eyJ"] },
+];
+
+const PEM_BLOCK = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?-----END \1-----/g;
+/** A block cut short (log truncation): the header and every base64 line after it. */
+const PEM_TRUNCATED =
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?:\\r|\\n|\r|\n|[ \t])+[A-Za-z0-9+/=:,-]{4,})*/g;
+
+const BEARER = /\bBearer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g;
+const AUTHORIZATION_SCHEMES = /^(?:Bearer|Basic|Token|Digest|SharedKey|SharedAccessSignature|Negotiate|NTLM|AWS4-HMAC-SHA256)[ \t]+/;
+
+const SAS_SIGNATURE = /(?<![A-Za-z0-9_])sig=([^&\s"'<>;|]{10,})/g;
+
+const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_WORD = /aws|secret_?access/i;
+const AWS_GATE = ["aws", "secret_access", "secretaccess"];
+
+const CLI_FLAG = /(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|sas-token)[ =]("[^"\n]*"|'[^'\n]*'|[^\s"']+)/gi;
+
+/** An identifier followed by ":" / "=" (or " is "), the shape of every assignment. */
+const ASSIGNMENT = /(?<![A-Za-z0-9_.])([A-Za-z][A-Za-z0-9_.-]{0,63})(["']?)([ \t]*(?::|=>?)[ \t]*|[ \t]+(?:is|was)[ \t]+)/g;
+const ASSIGNMENT_GATE = ["pass", "pwd", "secret", "key", "token", "sig", "auth", "credential"];
+
+type Family = "password" | "secret" | "token" | "weak-key" | "authorization";
+
+/** Key-name endings (lower case, separators removed) that mark the value as a credential. Longest first. */
+const KEY_ENDINGS: readonly [string, string, Family][] = [
+  ["sharedaccesssignature", "sas", "secret"],
+  ["sharedaccesskey", "connection-string", "secret"],
+  ["secretaccesskey", "aws-key", "secret"],
+  ["subscriptionkey", "api-key", "token"],
+  ["connectionstring", "connection-string", "secret"],
+  ["encryptionkey", "api-key", "secret"],
+  ["authorization", "authorization", "authorization"],
+  ["clientsecret", "client-secret", "secret"],
+  ["accesskeyid", "aws-key", "token"],
+  ["secondarykey", "api-key", "secret"],
+  ["privatekey", "private-key", "secret"],
+  ["accountkey", "connection-string", "secret"],
+  ["passphrase", "password", "password"],
+  ["credentials", "password", "secret"],
+  ["primarykey", "api-key", "secret"],
+  ["functionkey", "api-key", "secret"],
+  ["credential", "password", "secret"],
+  ["signingkey", "api-key", "secret"],
+  ["accesskey", "api-key", "secret"],
+  ["secretkey", "api-key", "secret"],
+  ["masterkey", "api-key", "secret"],
+  ["signature", "sas", "token"],
+  ["password", "password", "password"],
+  ["apikey", "api-key", "token"],
+  ["hostkey", "api-key", "secret"],
+  ["authkey", "api-key", "secret"],
+  ["passwd", "password", "password"],
+  ["secret", "secret", "secret"],
+  ["token", "token", "token"],
+  ["pwd", "password", "password"],
+  ["sig", "sas", "token"],
+  ["key", "api-key", "weak-key"],
+];
+
+/** Keys that end like a credential but name something that is not one. */
+const NOT_CREDENTIAL_KEYS = new Set([
+  "nexttoken", "pagetoken", "nextpagetoken", "continuationtoken", "cancellationtoken", "maxtoken", "tokentype",
+  "partitionkey", "rowkey", "sortkey", "cachekey", "idempotencykey", "publickey", "foreignkey", "dedupkey",
+  "groupkey", "lookupkey", "sessionkey", "messagekey", "routingkey", "hashkey", "primarykeyname", "keyvaultsecret",
+]);
+
+const PLACEHOLDER = /^(?:null|none|nil|undefined|true|false|yes|no|n\/a|\*+|x+|\.{3}|<[^>]*>|\[REDACTED[^\]]*\]?|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|\$[A-Z_][A-Z0-9_]*)$/i;
+/** Words after "password is …" that describe rather than reveal. */
+const DESCRIPTIVE = /^(?:required|invalid|incorrect|wrong|expired|missing|empty|set|unset|correct|valid|too|not|being|the|a|an|now|still|hidden|redacted|masked)$/i;
+
+function classify(key: string): [string, Family] | undefined {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  if (NOT_CREDENTIAL_KEYS.has(k)) return undefined;
+  if (k === "pass") return ["password", "password"];
+  for (const [ending, kind, family] of KEY_ENDINGS) if (k.endsWith(ending)) return [kind, family];
+  return undefined;
+}
+
+const UNQUOTED_STOP = new Set([..." \t\r\n\"'`;,&|<>)]}\\"]);
+
+/** Reads the value after an assignment: quoted up to its closing quote, otherwise up to a delimiter. */
+function readValue(text: string, at: number): { start: number; end: number; quoted: boolean } {
+  const q = text[at];
+  if (q === '"' || q === "'") {
+    for (let i = at + 1; i < text.length; i++) {
+      const c = text[i];
+      if (c === "\\") {
+        i++;
+        continue;
+      }
+      if (c === "\n") break;
+      if (c === q) return { start: at + 1, end: i, quoted: true };
+    }
+    at += 1; // unterminated quote: read it as unquoted
+  }
+  let end = at;
+  while (end < text.length && !UNQUOTED_STOP.has(text[end])) end++;
+  // a sentence full stop is not part of the value
+  while (end > at && text[end - 1] === ".") end--;
+  return { start: at, end, quoted: false };
+}
+
+function looksRandom(v: string, minLength: number): boolean {
+  if (v.length < minLength) return false;
+  const c = charClasses(v);
+  if (c.digit === 0 || c.upper + c.lower === 0) return false;
+  return shannonEntropy(v) >= 3.0;
+}
+
+function acceptValue(value: string, family: Family, viaIs: boolean): boolean {
+  if (value.length === 0 || PLACEHOLDER.test(value)) return false;
+  if (viaIs) {
+    if (family !== "password") return false;
+    if (DESCRIPTIVE.test(value)) return false;
+    const c = charClasses(value);
+    return value.length >= 4 && c.digit + c.other > 0;
+  }
+  switch (family) {
+    case "password":
+      return value.length >= 3;
+    case "secret":
+      return value.length >= 4;
+    case "authorization":
+      return value.length >= 6;
+    case "token": {
+      if (value.length < 8) return false;
+      const c = charClasses(value);
+      return c.digit + c.other > 0 || (value.length >= 20 && c.upper > 0 && c.lower > 0);
+    }
+    case "weak-key":
+      return looksRandom(value, 16);
+  }
+}
+
+function assignments(p: TextProfile, out: Candidates): void {
+  if (!includesAny(p.lower, ASSIGNMENT_GATE)) return;
+  const text = p.text;
+  ASSIGNMENT.lastIndex = 0;
+  for (let m = ASSIGNMENT.exec(text); m; m = ASSIGNMENT.exec(text)) {
+    const cls = classify(m[1]);
+    if (!cls) continue;
+    const [kind, family] = cls;
+    const viaIs = !/[:=]/.test(m[3]);
+    let at = m.index + m[0].length;
+    let value = readValue(text, at);
+    if (family === "authorization") {
+      // keep the scheme visible, redact the credential after it
+      const scheme = AUTHORIZATION_SCHEMES.exec(text.slice(value.start, value.start + 40));
+      if (scheme) {
+        at = value.start + scheme[0].length;
+        value = value.quoted ? { start: at, end: value.end, quoted: true } : readValue(text, at);
+      }
+    }
+    const v = text.slice(value.start, value.end);
+    if (!acceptValue(v, family, viaIs)) continue;
+    if (family !== "password" && family !== "secret" && isOperationalId(v)) continue;
+    out.add(kind, value.start, value.end, family === "weak-key" ? Rank.heuristic : Rank.assignment);
+    ASSIGNMENT.lastIndex = Math.max(ASSIGNMENT.lastIndex, value.end);
+  }
+}
+
+/** user:password@ in any scheme://authority (https, postgres, mongodb+srv, amqps, redis…). */
+function urlCredentials(text: string, out: Candidates): void {
+  for (let i = text.indexOf("://"); i >= 0; i = text.indexOf("://", i + 3)) {
+    let end = i + 3;
+    let at = -1;
+    let colon = -1;
+    for (; end < text.length; end++) {
+      const c = text[end];
+      if (c === "/" || c === "?" || c === " " || c === "\t" || c === "\n" || c === "\r" || c === '"' || c === "'" || c === "<" || c === ">") break;
+      if (c === "@") at = end;
+      else if (c === ":" && colon < 0 && at < 0) colon = end;
+    }
+    if (at > 0 && colon > 0 && colon < at && at - colon > 1) out.add("password", colon + 1, at, Rank.assignment);
+  }
+}
+
+function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) each(m);
+}
+
+export function detectSecrets(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  for (const f of FORMATS) {
+    if (f.gate && !includesAny(text, f.gate)) continue;
+    matchAll(f.re, text, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
+  }
+
+  if (text.includes("PRIVATE KEY")) {
+    matchAll(PEM_BLOCK, text, (m) => out.add("private-key", m.index, m.index + m[0].length, Rank.format));
+    matchAll(PEM_TRUNCATED, text, (m) => out.add("private-key", m.index, m.index + m[0].length, Rank.format));
+  }
+
+  if (text.includes("Bearer")) {
+    matchAll(BEARER, text, (m) => {
+      const token = m[1];
+      const c = charClasses(token);
+      if (c.digit + c.other === 0) return; // "Bearer authentication" is prose
+      const start = m.index + m[0].length - token.length;
+      out.add("bearer", start, start + token.length, Rank.assignment);
+    });
+  }
+
+  if (text.includes("sig=")) {
+    matchAll(SAS_SIGNATURE, text, (m) => {
+      const start = m.index + m[0].length - m[1].length;
+      out.add("sas", start, m.index + m[0].length, Rank.assignment);
+    });
+  }
+
+  if (includesAny(p.lower, AWS_GATE)) {
+    matchAll(AWS_SECRET, text, (m) => {
+      const c = charClasses(m[0]);
+      if (c.upper === 0 || c.lower === 0) return; // hex digests are single-case
+      if (!AWS_WORD.test(text.slice(Math.max(0, m.index - 100), m.index))) return;
+      out.add("aws-key", m.index, m.index + 40, Rank.format);
+    });
+  }
+
+  if (text.includes("--")) {
+    matchAll(CLI_FLAG, text, (m) => {
+      let v = m[1];
+      let start = m.index + m[0].length - v.length;
+      if (v.startsWith('"') || v.startsWith("'")) {
+        v = v.slice(1, -1);
+        start += 1;
+      }
+      if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
+    });
+  }
+
+  if (text.includes("://")) urlCredentials(text, out);
+  assignments(p, out);
+}

@@ -1,0 +1,75 @@
+import type { PollOutcome } from "../model/run.js";
+import type { StoredHead } from "../store/types.js";
+import type { DegradedReason, TrackerDeps } from "./deps.js";
+import { pollRun, type PollRunResult } from "./poll-run.js";
+import { publishOutbox } from "./publish.js";
+
+export interface ShardPassSummary {
+  shard: number;
+  polled: number;
+  unchanged: number;
+  written: number;
+  /** Runs still unread after every attempt; they are read again next sweep. */
+  unread: number;
+  errors: Partial<Record<DegradedReason, number>>;
+}
+
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_MAX_MS = 8000;
+
+export function degradedReasonOf(outcome: Exclude<PollOutcome, { kind: "observed" } | { kind: "not-found" }>): DegradedReason {
+  if (outcome.kind === "throttled") return "foundry-429";
+  return ({ "http-5xx": "foundry-5xx", timeout: "foundry-timeout", malformed: "foundry-malformed", network: "foundry-network" } as const)[outcome.cause];
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/**
+ * Polls every active run of one shard: one index query, one Foundry read per run (bounded
+ * concurrency, under the rate limit), writes only for runs that changed, then publishes what
+ * those writes put in the outbox. Runs whose read failed are retried with backoff (honouring
+ * Retry-After); failures are reported as `monitor-degraded`, never as stalls.
+ */
+export async function pollShard(deps: TrackerDeps, shard: number): Promise<ShardPassSummary> {
+  const entries = await deps.store.listShard(shard);
+  const summary: ShardPassSummary = { shard, polled: 0, unchanged: 0, written: 0, unread: 0, errors: {} };
+  const firstDetail: Partial<Record<DegradedReason, string>> = {};
+  let pending: StoredHead[] = entries.filter((e) => !e.head.terminal);
+  for (let attempt = 1; pending.length > 0 && attempt <= deps.settings.pollAttempts; attempt++) {
+    const results = await inPool(pending, deps.settings.concurrency, (e) => pollRun(deps, e));
+    const retry: StoredHead[] = [];
+    let waitMs = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    results.forEach((r: PollRunResult, i) => {
+      summary.polled++;
+      if (r.kind === "failed") {
+        const reason = degradedReasonOf(r.outcome);
+        summary.errors[reason] = (summary.errors[reason] ?? 0) + 1;
+        firstDetail[reason] ??= r.outcome.kind === "transient" ? r.outcome.detail : `retry after ${r.outcome.retryAfterMs} ms`;
+        if (r.outcome.kind === "throttled") waitMs = Math.max(waitMs, r.outcome.retryAfterMs);
+        retry.push(pending[i]);
+      } else if (r.kind === "written") summary.written++;
+      else summary.unchanged++;
+    });
+    pending = retry;
+    if (pending.length > 0 && attempt < deps.settings.pollAttempts) await deps.clock.sleep(waitMs);
+  }
+  summary.unread = pending.length;
+  const now = deps.clock.now();
+  for (const [reason, n] of Object.entries(summary.errors) as [DegradedReason, number][]) {
+    deps.events.degraded(reason, `shard ${shard}: ${n} failed Foundry reads of ${entries.length} runs (first: ${firstDetail[reason]}); ${summary.unread} left for the next sweep`, now);
+  }
+  if (summary.written > 0) await publishOutbox(deps);
+  return summary;
+}
