@@ -99,6 +99,9 @@ param foundryRemediationRoleDefinitionId string = ''
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Log every table/queue request to Log Analytics (costly at scale; metrics are always sent)')
+param tableAndQueueRequestLogs bool = false
+
 @description('Memory per instance in MB')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -150,6 +153,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: 'app-package'
     workspaceId: monitoring.outputs.workspaceId
+    tableAndQueueRequestLogs: tableAndQueueRequestLogs
   }
 }
 

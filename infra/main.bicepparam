@@ -30,3 +30,4 @@ param foundryReadRoleDefinitionId = readEnvironmentVariable('FOUNDRY_READ_ROLE_I
 param foundryRemediationRoleDefinitionId = readEnvironmentVariable('FOUNDRY_REMEDIATION_ROLE_ID', '')
 
 param maximumInstanceCount = int(readEnvironmentVariable('MAXIMUM_INSTANCE_COUNT', '40'))
+param tableAndQueueRequestLogs = bool(readEnvironmentVariable('STORAGE_REQUEST_LOGS', 'false'))

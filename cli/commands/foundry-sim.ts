@@ -23,7 +23,7 @@ export function registerFoundrySim(program: Command): void {
     .option("--clock <mode>", "real (scenario second 0 = start) or manual (POST {control}/clock)", "real")
     .option("--project <name>", "project name in the endpoint (default: the scenario's first project, else 'default')")
     .option("--seed <n>", "seed of the fault draws (the same seed replays the same faults)", "1")
-    .option("--timeout-hold-ms <ms>", "how long a timeout fault holds a request (default 120000 real clock, 2000 manual; env FOUNDRY_SIM_TIMEOUT_HOLD_MS)")
+    .option("--timeout-hold-ms <ms>", "how long a timeout fault holds a request (default 120000 real clock, 1000 manual; env FOUNDRY_SIM_TIMEOUT_HOLD_MS)")
     .action(async (opts: FoundrySimOptions) => {
       try {
         const sim = await start(opts);

@@ -20,6 +20,9 @@ param deploymentContainerName string
 @description('Log Analytics workspace that receives diagnostics')
 param workspaceId string
 
+@description('Send every table and queue request to Log Analytics. Off by default: at 1k active runs that is tens of millions of records a month (see docs/deploy.md, cost); metrics are always on.')
+param tableAndQueueRequestLogs bool = false
+
 // Tables of the run store (shared/store): run heads + transitions + outbox, the active-run index
 // swept every interval, lookups by thread/session/agent, and the ticket ledger.
 var tableNames = [
@@ -92,7 +95,8 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-
   }
 ]
 
-// The account itself only has metrics; the request logs live on each service.
+// The account itself only has metrics; request logs live on each service. Blob logs (deployment
+// package, host leases) are few and kept; table/queue request logs are opt-in for their volume.
 resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: storage
@@ -117,7 +121,7 @@ resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   scope: queueService
   properties: {
     workspaceId: workspaceId
-    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    logs: tableAndQueueRequestLogs ? [{ categoryGroup: 'allLogs', enabled: true }] : []
     metrics: [{ category: 'Transaction', enabled: true }]
   }
 }
@@ -127,7 +131,7 @@ resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   scope: tableService
   properties: {
     workspaceId: workspaceId
-    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    logs: tableAndQueueRequestLogs ? [{ categoryGroup: 'allLogs', enabled: true }] : []
     metrics: [{ category: 'Transaction', enabled: true }]
   }
 }

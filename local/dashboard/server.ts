@@ -1,7 +1,11 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { HttpRequest, InvocationContext, type HttpResponseInit } from "@azure/functions";
+import functions, { type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+
+// @azure/functions is CommonJS and its classes are not visible as named ESM exports: reach them
+// through the default export.
+const { HttpRequest: Request, InvocationContext: Context } = functions;
 
 // The local stand-in for the Functions host's HTTP front door: it turns Node requests into
 // HttpRequest objects and hands them to the same exported handlers Azure runs (functions/api.ts,
@@ -78,8 +82,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
       const body = req.method === "GET" || head ? undefined : await readBody(req);
-      const request = new HttpRequest({ method: req.method ?? "GET", url: url.toString(), headers, ...(body && body.length ? { body: { bytes: body } } : {}) });
-      const context = new InvocationContext({
+      const request = new Request({ method: req.method ?? "GET", url: url.toString(), headers, ...(body && body.length ? { body: { bytes: body } } : {}) });
+      const context = new Context({
         invocationId: randomUUID(),
         functionName: route,
         logHandler: (level, ...args) => log(level, args.map(String).join(" ")),

@@ -25,7 +25,7 @@ export interface FoundrySimulatorOptions {
   /**
    * How long a `timeout` fault holds a request before dropping the connection unanswered. A client
    * with a shorter timeout sees its own timeout; one with a longer (or no) timeout sees the
-   * connection closed. Default: 120 s on the real clock, 2 s on the manual clock, where a test
+   * connection closed. Default: 120 s on the real clock, 1 s on the manual clock, where a test
    * steps time and a long hold would only stall it (set the client's timeout below it).
    */
   timeoutHoldMs?: number;
@@ -56,7 +56,7 @@ const MAX_BODY_BYTES = 1 << 20;
 export async function startFoundrySimulator(options: FoundrySimulatorOptions): Promise<FoundrySimulator> {
   const { scenario, clock } = options;
   const project = options.project ?? scenario.runs[0]?.project ?? DEFAULT_PROJECT;
-  const holdMs = options.timeoutHoldMs ?? (clock === "manual" ? 2000 : 120000);
+  const holdMs = options.timeoutHoldMs ?? (clock === "manual" ? 1000 : 120000);
   const log = options.log ?? (() => {});
   const startedMs = Date.now();
   let manualAt = 0;

@@ -1,5 +1,6 @@
 import type { Instant } from "../../shared/model/run.js";
 import type { MonitorEvents } from "../../shared/tracking/deps.js";
+import type { TicketEvent } from "../../shared/tickets/open-ticket.js";
 
 /** One line of the events file (../shared/contracts/scenario.md, "Events"). */
 export type SimEvent = { type: string; at: string } & Record<string, unknown>;
@@ -25,6 +26,8 @@ export class EventLog implements MonitorEvents {
       this.add(item.at, { type: "recovered", runId: item.ref.runId, reason: item.reason, episode: item.episode });
     }
   };
+
+  ticket = (e: TicketEvent): void => this.add(e.at, { type: "ticket", runId: e.runId, reason: e.reason, ticketId: e.ticketId, action: e.action, body: e.body });
 
   degraded: MonitorEvents["degraded"] = (reason, detail, at) => this.add(at, { type: "monitor-degraded", reason, detail });
 

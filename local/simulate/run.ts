@@ -8,6 +8,21 @@ import { runScenario, type ScenarioForEngine } from "./engine.js";
 import { EventLog, type SimEvent } from "./events.js";
 import { InProcessRunSource } from "./in-process-source.js";
 import { progressBar } from "../../cli/progress.js";
+import { MemoryTicketLedger } from "../../shared/tickets/ledger.js";
+import { handleEscalationMessage, type TicketDeps } from "../../shared/tickets/open-ticket.js";
+import type { TicketSink } from "../../shared/tickets/sinks/types.js";
+import { MemoryTicketSink } from "../memory-sink.js";
+
+/** Ticket handling as a scenario configures it: metadata-only evidence, optional storm grouping. */
+export function ticketDepsFor(scenario: Scenario, parts: Omit<TicketDeps, "sinksFor" | "evidencePolicy" | "grouping" | "links"> & { sinks: TicketSink[] }): TicketDeps {
+  return {
+    ...parts,
+    sinksFor: () => parts.sinks,
+    evidencePolicy: {},
+    grouping: scenario.tickets,
+    links: (head) => ({ dashboard: `http://127.0.0.1:7070/#/runs/${encodeURIComponent(head.ref.project)}/${encodeURIComponent(head.ref.runId)}` }),
+  };
+}
 
 export interface SimulateOptions {
   scenarioPath: string;
@@ -31,13 +46,21 @@ export async function simulateInMemory(scenario: Scenario, opts: Pick<SimulateOp
   const clock = new VirtualClock(start);
   const sim = createSimulation(scenario, { seed: opts.seed });
   const log = new EventLog();
+  const store = new MemoryRunStore();
+  const topic = new MemoryEscalationTopic(["tickets"]);
+  const source = new InProcessRunSource(sim, start, () => clock.now());
+  const sink = new MemoryTicketSink();
+  const tickets = ticketDepsFor(scenario, { store, ledger: new MemoryTicketLedger(), source, sinks: [sink], now: () => clock.now(), onTicket: log.ticket });
   const bar = opts.progress ? progressBar(`simulate ${scenario.name}`, scenario.duration, "s") : undefined;
   await runScenario(scenario as unknown as ScenarioForEngine, {
-    store: new MemoryRunStore(),
-    source: new InProcessRunSource(sim, start, () => clock.now()),
-    publisher: new MemoryEscalationTopic(),
+    store,
+    source,
+    publisher: topic,
     events: log,
     clock,
+    afterStep: async () => {
+      for (const item of topic.drain("tickets")) await handleEscalationMessage(tickets, item);
+    },
     onProgress: (done) => bar?.update(done),
   });
   bar?.stop();

@@ -22,6 +22,9 @@ const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d
 /** ISO-8601 date (`2026-03-02`, midnight UTC) or date-time with a zone (`…T09:00:00Z`, `…+01:00`). */
 export function parseIsoInstant(text: string): Instant | undefined {
   if (!ISO.test(text)) return undefined;
+  // Date.parse rolls 2026-02-30 over into March; a compliance query must not silently shift.
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number);
+  if (m < 1 || m > 12 || d < 1 || d > new Date(Date.UTC(y, m, 0)).getUTCDate()) return undefined;
   const ms = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
   return Number.isNaN(ms) ? undefined : ms;
 }

@@ -7,7 +7,8 @@ import { charClasses, shannonEntropy } from "./checksums.js";
 import type { TextProfile } from "./profile.js";
 import { Candidates, Rank } from "./spans.js";
 
-const TOKEN = /[A-Za-z0-9+/_~-]{16,}={0,2}/g;
+// the look-behind makes each token start once; without it every suffix of a short word is retried
+const TOKEN = /(?<![A-Za-z0-9+/_~-])[A-Za-z0-9+/_~-]{16,}={0,2}/g;
 const CREDENTIAL_WORD = /pass(?:word|wd|phrase)?|pwd|secret|token(?!s)|api[-_ ]?key|\bkey\b|credential|bearer|signature|\bsig\b|\bauth\b/i;
 const CONTEXT_CHARS = 40;
 
@@ -18,15 +19,22 @@ function nearCredentialWord(text: string, at: number): boolean {
   return CREDENTIAL_WORD.test(text.slice(from, at));
 }
 
+/** True when [start, end) lies inside a span a stronger detector already claimed. */
+function alreadyClaimed(out: Candidates, start: number, end: number): boolean {
+  for (const c of out.list) if (c.start <= start && end <= c.end) return true;
+  return false;
+}
+
 export function detectHighEntropy(p: TextProfile, out: Candidates): void {
   const text = p.text;
   if (p.digits === 0 || text.length < 16) return;
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
     const t = m[0];
+    if (alreadyClaimed(out, m.index, m.index + t.length)) continue;
     const c = charClasses(t);
     if (c.digit === 0 || c.upper + c.lower === 0) continue;
-    const isHex = /^[0-9a-f]+$/.test(t) || /^[0-9A-F]+$/.test(t);
+    const isHex = c.other === 0 && (c.upper === 0 || c.lower === 0) && /^[0-9a-fA-F]+$/.test(t);
     let hit = false;
     if (t.length >= 32 && c.upper >= 2 && c.lower >= 2 && c.digit >= 2 && !t.startsWith("/")) {
       hit = shannonEntropy(t) >= 4.2 && t.split("/").filter((seg) => /^[A-Za-z]{5,}$/.test(seg)).length < 2;

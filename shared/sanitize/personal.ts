@@ -114,7 +114,7 @@ function labelledPhones(text: string, out: Candidates): void {
 // ---- payment card -------------------------------------------------------------------------------
 
 /** Runs of at least 13 digits, possibly grouped by single spaces or dashes. */
-const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+const DIGIT_RUN = /(?<!\d)\d(?:[ -]?\d){12,}/g;
 const DIGIT_GROUP = /\d+/g;
 
 /** Card layouts as printed: one block of 13–19, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). */

@@ -53,9 +53,12 @@ const AWS_GATE = ["aws", "secret_access", "secretaccess"];
 
 const CLI_FLAG = /(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|sas-token)[ =]("[^"\n]*"|'[^'\n]*'|[^\s"']+)/gi;
 
-/** An identifier followed by ":" / "=" (or " is "), the shape of every assignment. */
-const ASSIGNMENT = /(?<![A-Za-z0-9_.])([A-Za-z][A-Za-z0-9_.-]{0,63})(["']?)([ \t]*(?::|=>?)[ \t]*|[ \t]+(?:is|was)[ \t]+)/g;
-const ASSIGNMENT_GATE = ["pass", "pwd", "secret", "key", "token", "sig", "auth", "credential"];
+/** Assignment operators; the key is read backwards from each (cheaper than matching every identifier). */
+const ASSIGN_OPERATOR = /[:=]/g;
+/** "my password is hunter2": prose only counts for the password family. */
+const PASSWORD_IS = /\b(?:password|passwd|passcode|pwd)[ \t]+(?:is|was)[ \t]+:?[ \t]*/gi;
+/** Cheap filter on a key's ending before normalizing it. */
+const CREDENTIAL_ENDING = /(?:pass(?:word|wd|phrase)?|pwd|secret|key|token|sig|signature|credentials?|string|authorization|id)$/i;
 
 type Family = "password" | "secret" | "token" | "weak-key" | "authorization";
 
@@ -107,11 +110,30 @@ const PLACEHOLDER = /^(?:null|none|nil|undefined|true|false|yes|no|n\/a|\*+|x+|\
 const DESCRIPTIVE = /^(?:required|invalid|incorrect|wrong|expired|missing|empty|set|unset|correct|valid|too|not|being|the|a|an|now|still|hidden|redacted|masked)$/i;
 
 function classify(key: string): [string, Family] | undefined {
+  if (!CREDENTIAL_ENDING.test(key)) return undefined;
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
   if (NOT_CREDENTIAL_KEYS.has(k)) return undefined;
   if (k === "pass") return ["password", "password"];
   for (const [ending, kind, family] of KEY_ENDINGS) if (k.endsWith(ending)) return [kind, family];
   return undefined;
+}
+
+const isKeyChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+
+/** The key that ends just before an operator at `op` (skipping blanks and one closing quote), or undefined. */
+function keyBefore(text: string, op: number): string | undefined {
+  let i = op - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+  if (text[i] === '"' || text[i] === "'") i--;
+  const end = i + 1;
+  while (i >= 0 && end - i <= 64 && isKeyChar(text.charCodeAt(i))) i--;
+  let start = i + 1;
+  // keys start with a letter: "--password" and "-p" style prefixes are not part of the name
+  while (start < end && !isLetter(text.charCodeAt(start))) start++;
+  if (start >= end || (i >= 0 && isKeyChar(text.charCodeAt(i)) && end - i > 64)) return undefined;
+  return text.slice(start, end);
 }
 
 const UNQUOTED_STOP = new Set([..." \t\r\n\"'`;,&|<>)]}\\"]);
@@ -171,30 +193,46 @@ function acceptValue(value: string, family: Family, viaIs: boolean): boolean {
 }
 
 function assignments(p: TextProfile, out: Candidates): void {
-  if (!includesAny(p.lower, ASSIGNMENT_GATE)) return;
   const text = p.text;
-  ASSIGNMENT.lastIndex = 0;
-  for (let m = ASSIGNMENT.exec(text); m; m = ASSIGNMENT.exec(text)) {
-    const cls = classify(m[1]);
+  let resumeAt = 0;
+  ASSIGN_OPERATOR.lastIndex = 0;
+  for (let m = ASSIGN_OPERATOR.exec(text); m; m = ASSIGN_OPERATOR.exec(text)) {
+    const op = m.index;
+    if (op < resumeAt) continue;
+    const key = keyBefore(text, op);
+    if (!key) continue;
+    const cls = classify(key);
     if (!cls) continue;
-    const [kind, family] = cls;
-    const viaIs = !/[:=]/.test(m[3]);
-    let at = m.index + m[0].length;
-    let value = readValue(text, at);
-    if (family === "authorization") {
-      // keep the scheme visible, redact the credential after it
-      const scheme = AUTHORIZATION_SCHEMES.exec(text.slice(value.start, value.start + 40));
-      if (scheme) {
-        at = value.start + scheme[0].length;
-        value = value.quoted ? { start: at, end: value.end, quoted: true } : readValue(text, at);
-      }
-    }
-    const v = text.slice(value.start, value.end);
-    if (!acceptValue(v, family, viaIs)) continue;
-    if (family !== "password" && family !== "secret" && isOperationalId(v)) continue;
-    out.add(kind, value.start, value.end, family === "weak-key" ? Rank.heuristic : Rank.assignment);
-    ASSIGNMENT.lastIndex = Math.max(ASSIGNMENT.lastIndex, value.end);
+    let at = op + 1;
+    if (text[at] === ">") at++; // =>
+    while (text[at] === " " || text[at] === "\t") at++;
+    const end = assignedValue(text, at, cls, false, out);
+    if (end > 0) resumeAt = end;
   }
+  if (p.lower.includes(" is ") || p.lower.includes(" was ")) {
+    PASSWORD_IS.lastIndex = 0;
+    for (let m = PASSWORD_IS.exec(text); m; m = PASSWORD_IS.exec(text)) {
+      assignedValue(text, m.index + m[0].length, ["password", "password"], true, out);
+    }
+  }
+}
+
+/** Reads and judges the value at `at`; adds a candidate and returns its end, or 0. */
+function assignedValue(text: string, at: number, [kind, family]: [string, Family], viaIs: boolean, out: Candidates): number {
+  let value = readValue(text, at);
+  if (family === "authorization") {
+    // keep the scheme visible, redact the credential after it
+    const scheme = AUTHORIZATION_SCHEMES.exec(text.slice(value.start, value.start + 40));
+    if (scheme) {
+      const from = value.start + scheme[0].length;
+      value = value.quoted ? { start: from, end: value.end, quoted: true } : readValue(text, from);
+    }
+  }
+  const v = text.slice(value.start, value.end);
+  if (!acceptValue(v, family, viaIs)) return 0;
+  if (family !== "password" && family !== "secret" && isOperationalId(v)) return 0;
+  out.add(kind, value.start, value.end, family === "weak-key" ? Rank.heuristic : Rank.assignment);
+  return value.end;
 }
 
 /** user:password@ in any scheme://authority (https, postgres, mongodb+srv, amqps, redis…). */

@@ -50,7 +50,8 @@ export class MemoryRunStore implements RunStore {
   /** Index entries with pending outbox rows (the Table store's `pending eq true` filter). */
   private readonly pendingIndex = new Map<string, IndexEntry>();
   private readonly activeCounts = new Map<string, Map<number, number>>();
-  private readonly lookups = new Map<string, Map<string, LookupHit>>();
+  /** Most lookup keys (run, thread, session IDs) name one run: such a key holds the hit itself, not a Map. */
+  private readonly lookups = new Map<string, LookupHit | Map<string, LookupHit>>();
 
   async init(): Promise<void> {
     this.counters.writes += 3; // three createTable calls
@@ -202,7 +203,7 @@ export class MemoryRunStore implements RunStore {
     return searchRuns(
       {
         lookup: async (kind, value, project) => {
-          const hits = [...(this.lookups.get(`${kind}|${value}`)?.values() ?? [])].filter((h) => project === undefined || h.project === project);
+          const hits = this.lookupHits(kind, value).filter((h) => project === undefined || h.project === project);
           this.counters.reads += queryPages(hits.length);
           return hits;
         },
@@ -234,7 +235,7 @@ export class MemoryRunStore implements RunStore {
       this.counters.reads += queryPages(rows);
       const lookupKeys = lookupKeysOf(head);
       this.counters.writes += lookupKeys.length;
-      for (const { kind, value } of lookupKeys) this.lookups.get(`${kind}|${value}`)?.delete(key);
+      for (const { kind, value } of lookupKeys) this.dropLookup(kind, value, key);
       this.removeFromIndex(key, head.shard, head.ref.project);
       this.counters.writes += Math.ceil(rows / MAX_TRANSACTION_ACTIONS);
       this.runs.delete(key);
@@ -253,9 +254,24 @@ export class MemoryRunStore implements RunStore {
 
   private putLookup(kind: LookupKind, value: string, hit: LookupHit): void {
     const k = `${kind}|${value}`;
-    let rows = this.lookups.get(k);
-    if (!rows) this.lookups.set(k, (rows = new Map()));
-    rows.set(hit.key, hit);
+    const rows = this.lookups.get(k);
+    if (!rows || (!(rows instanceof Map) && rows.key === hit.key)) this.lookups.set(k, hit);
+    else if (rows instanceof Map) rows.set(hit.key, hit);
+    else this.lookups.set(k, new Map([[rows.key, rows], [hit.key, hit]]));
+  }
+
+  private lookupHits(kind: LookupKind, value: string): LookupHit[] {
+    const rows = this.lookups.get(`${kind}|${value}`);
+    return rows === undefined ? [] : rows instanceof Map ? [...rows.values()] : [rows];
+  }
+
+  private dropLookup(kind: LookupKind, value: string, key: string): void {
+    const k = `${kind}|${value}`;
+    const rows = this.lookups.get(k);
+    if (rows instanceof Map) {
+      rows.delete(key);
+      if (rows.size === 0) this.lookups.delete(k);
+    } else if (rows?.key === key) this.lookups.delete(k);
   }
 
   private indexEntryOf(head: RunHead, rec: RunRecord): IndexEntry {

@@ -285,7 +285,7 @@ describeInfra("infra/main.bicep with the real Bicep CLI", () => {
       ["Service Bus Data Receiver", ROLE.serviceBusDataReceiver, "Microsoft.ServiceBus/namespaces/topics/subscriptions"],
       ["Key Vault Secrets User", ROLE.keyVaultSecretsUser, "Microsoft.KeyVault/vaults"],
       ["Monitoring Metrics Publisher", ROLE.monitoringMetricsPublisher, "Microsoft.Insights/components"],
-    ])("%s, once, scoped to %s", (_name, guid, scopeType) => {
+    ])("%s (%s), once, scoped to %s", (_name, guid, scopeType) => {
       const matches = local().filter((r) => roleGuid(r) === guid);
       expect(matches).toHaveLength(1);
       const p = props(matches[0]);

@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { buildEvidence } from "../../shared/tickets/evidence.js";
 import { escapeMarkdown, escapeServiceNow, markdownCode } from "../../shared/tickets/escape.js";
 import { exampleEvidenceInput } from "../../shared/tickets/example.js";
 import { type AdfNode, renderTicket, renderUpdate } from "../../shared/tickets/render.js";
 import { adfProblems, adfText } from "../support/fake-ticket-servers.js";
+import { repoRoot } from "../support/paths.js";
 
 const RUN = "run_IcGHs5uLnkuryPW7UTB9EUP8";
 const THREAD = "thread_PbA2PKEmQSFrYIjd4dYa9cTB";
@@ -126,5 +129,12 @@ describe("ticket rendering", () => {
       for (const needle of [RUN, THREAD, AGENT, "stalled-requires-action"]) expect(text).toContain(needle);
     }
     expect(adfProblems(u.adf)).toEqual([]);
+  });
+
+  it("docs/tickets.md shows exactly what the code renders for the example", () => {
+    const doc = readFileSync(path.join(repoRoot(), "docs", "tickets.md"), "utf8");
+    const r = renderTicket(buildEvidence(exampleEvidenceInput()), { reason: "failed", severity: "high", episode: 1 });
+    expect(doc).toContain(r.title);
+    expect(doc).toContain(r.markdown.trimEnd());
   });
 });

@@ -1,6 +1,6 @@
 // Local JSONL sink: one line per action, for `npm start`, air-gapped installs and audits.
 import { createHash } from "node:crypto";
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ensureError } from "../../errors.js";
 import { type OpenedTicket, SinkError, type TicketDraft, type TicketSink } from "./types.js";
@@ -51,6 +51,25 @@ export class FileSink implements TicketSink {
     const externalId = fileTicketId(t.key);
     await this.append({ action: "open", key: t.key, externalId, title: t.title, body: t.body });
     return { externalId };
+  }
+
+  async findByKey(key: string): Promise<OpenedTicket | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.#o.path, "utf8");
+    } catch {
+      return undefined;
+    }
+    for (const line of text.split("\n")) {
+      if (!line.includes(JSON.stringify(key))) continue;
+      try {
+        const entry = JSON.parse(line) as FileSinkLine;
+        if (entry.action === "open" && entry.key === key) return { externalId: entry.externalId };
+      } catch {
+        // a torn last line after a crash: not an opened ticket
+      }
+    }
+    return undefined;
   }
 
   async update(externalId: string, t: TicketDraft, note: string): Promise<void> {

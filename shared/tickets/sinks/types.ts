@@ -26,6 +26,11 @@ export interface TicketSink {
   open(t: TicketDraft): Promise<OpenedTicket>;
   /** Adds `note` (plain text) to the ticket, e.g. a later escalation of the same run. */
   update(externalId: string, t: TicketDraft, note: string): Promise<void>;
+  /**
+   * The ticket this sink already holds for `key`, if it can tell. Asked only after a crash left a
+   * ticket half-opened, so a redelivery finds it instead of opening a second one.
+   */
+  findByKey?(key: string): Promise<OpenedTicket | undefined>;
   /** Closes/resolves the ticket when the run recovered; sinks whose tickets a human closes don't implement it. */
   resolve?(externalId: string, t: TicketDraft): Promise<void>;
 }
