@@ -3,6 +3,9 @@ import { Command } from "commander";
 import { registerSimulate } from "./commands/simulate.js";
 import { registerFoundrySim } from "./commands/foundry-sim.js";
 import { registerSanitize } from "./commands/sanitize.js";
+import { registerRuns } from "./commands/runs.js";
+import { registerTimeline } from "./commands/timeline.js";
+import { registerEvidence } from "./commands/evidence.js";
 
 // Exit codes: 0 done, 1 failure while running, 2 bad input (arguments, scenario, config).
 const program = new Command()
@@ -16,5 +19,8 @@ const program = new Command()
 registerSimulate(program);
 registerFoundrySim(program);
 registerSanitize(program);
+registerRuns(program);
+registerTimeline(program);
+registerEvidence(program);
 
 await program.parseAsync(process.argv);

@@ -18,6 +18,9 @@ export function registerSimulate(program: Command): void {
         if (!Number.isInteger(seed)) throw new InputError(`--seed: expected an integer, got ${JSON.stringify(opts.seed)}`);
         const summary = await simulateToFile({ scenarioPath: opts.scenario, outPath: opts.out, stack: opts.stack, seed, progress: !opts.quiet && process.stderr.isTTY });
         process.stderr.write(`${summary}\n`);
+        // The local stack's SDK clients can keep sockets in their reconnect timers for a while;
+        // everything is written and closed, so leave now rather than wait for them.
+        process.exit(0);
       } catch (e) {
         if (e instanceof InputError) {
           process.stderr.write(`run-monitor simulate: ${e.message}\n`);

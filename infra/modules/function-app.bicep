@@ -143,6 +143,8 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   FOUNDRY_PROJECTS: string(monitor.foundryProjects)
   POLL_INTERVAL_SECONDS: string(monitor.pollIntervalSeconds)
+  // The sweep timer's NCRONTAB (seconds field first), derived from the poll interval.
+  SWEEP_SCHEDULE: monitor.pollIntervalSeconds < 60 ? '*/${monitor.pollIntervalSeconds} * * * * *' : '0 */${monitor.pollIntervalSeconds / 60} * * * *'
   SHARD_COUNT: string(monitor.shardCount)
   POLL_CONCURRENCY: string(monitor.pollConcurrency)
   FOUNDRY_RATE_LIMIT_PER_SECOND: string(monitor.foundryRateLimitPerSecond)

@@ -187,7 +187,8 @@ function renderChart() {
   const key = state.chartMode === "status" ? "byStatus" : "byReason";
   const order = state.chartMode === "status" ? [...STATUSES, "unobserved"] : REASONS;
   const series = order.filter((s) => stats.buckets.some((b) => b[key][s]));
-  const W = 900, H = 220, left = 40, bottom = 28, top = 10;
+  // Drawn at the container's pixel width so text keeps its size; redrawn on resize.
+  const W = Math.max(480, Math.round($("chart-svg").clientWidth || 900)), H = 220, left = 40, bottom = 28, top = 10;
   const n = stats.buckets.length;
   const max = Math.max(1, ...stats.buckets.map((b) => series.reduce((sum, s) => sum + (b[key][s] ?? 0), 0)));
   const slot = (W - left - 8) / n;
@@ -446,6 +447,11 @@ function init() {
     else location.hash = `#/find/${encodeURIComponent(id)}`;
   });
   window.addEventListener("hashchange", () => void route());
+  let resizing;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(renderChart, 150);
+  });
   void route();
 }
 

@@ -40,6 +40,8 @@ export interface BrokerStats {
   /** Topic messages that matched no subscription. */
   unrouted: number;
   connections: number;
+  /** $management requests by operation, e.g. `com.microsoft:update-disposition`. */
+  management: Record<string, number>;
   /** By entity path, e.g. `run-escalations/Subscriptions/tickets/$DeadLetterQueue`. */
   entities: Record<string, EntityStats>;
 }
@@ -64,7 +66,8 @@ export function connectionStringFor(port: number): string {
 export async function startServiceBusBroker(options: ServiceBusBrokerOptions): Promise<ServiceBusBroker> {
   const ns = new Namespace(options.entities);
   const container: Container = create_container({ id: "local-service-bus" });
-  attachBrokerHandlers(container, ns, options.maxMessageSizeBytes ?? STANDARD_MAX_MESSAGE_SIZE);
+  const managementCalls: Record<string, number> = {};
+  attachBrokerHandlers(container, ns, options.maxMessageSizeBytes ?? STANDARD_MAX_MESSAGE_SIZE, managementCalls);
 
   let server: net.Server | undefined;
   const sockets = new Set<net.Socket>();
@@ -90,7 +93,12 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
   const stop = async (): Promise<void> => {
     const s = server;
     server = undefined;
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets) {
+      socket.destroy();
+      // rhea notices a peer going away only on 'end'/'error'; without this it would keep the
+      // dead connection's receivers (and lock messages for them) and its heartbeat timers.
+      socket.emit("end");
+    }
     sockets.clear();
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   };
@@ -109,7 +117,7 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
     stats: () => {
       const entities: Record<string, EntityStats> = {};
       for (const q of ns.allQueues()) entities[q.path] = { ...q.count(), ...q.counters };
-      return { ...ns.counters, connections: sockets.size, entities };
+      return { ...ns.counters, connections: sockets.size, management: { ...managementCalls }, entities };
     },
   };
 }

@@ -35,10 +35,10 @@ interface LinkState {
 }
 
 /** Wires the broker's behaviour onto a rhea container that listens for clients. */
-export function attachBrokerHandlers(container: Container, ns: Namespace, maxMessageSize: number): void {
+export function attachBrokerHandlers(container: Container, ns: Namespace, maxMessageSize: number, managementCalls: Record<string, number>): void {
   const state: LinkState = { incoming: new WeakMap(), replies: new WeakMap(), consumers: new WeakMap(), settlements: new WeakMap() };
 
-  container.on("receiver_open", (ctx: EventContext) => onClientSender(ctx.receiver!, ns, state, maxMessageSize));
+  container.on("receiver_open", (ctx: EventContext) => onClientSender(ctx.receiver!, ns, state, maxMessageSize, managementCalls));
   container.on("sender_open", (ctx: EventContext) => onClientReceiver(ctx.sender!, ns, state));
 
   container.on("message", (ctx: EventContext) => {
@@ -70,7 +70,7 @@ export function attachBrokerHandlers(container: Container, ns: Namespace, maxMes
 }
 
 /** The client attached a sender: we receive on $cbs, $management or an entity. */
-function onClientSender(link: Receiver, ns: Namespace, state: LinkState, maxMessageSize: number): void {
+function onClientSender(link: Receiver, ns: Namespace, state: LinkState, maxMessageSize: number, managementCalls: Record<string, number>): void {
   const { remote, local } = internals(link);
   const target = remote.attach?.target ?? ({} as Terminus);
   const address = target.address ?? "";
@@ -83,7 +83,12 @@ function onClientSender(link: Receiver, ns: Namespace, state: LinkState, maxMess
     state.incoming.set(link, (m) => reply(link.connection, state, m as Message, { status: 200, description: "OK" }));
   } else if (address.endsWith(MANAGEMENT_SUFFIX)) {
     const queue = ns.receiveSource(address.slice(0, -MANAGEMENT_SUFFIX.length));
-    state.incoming.set(link, (m) => reply(link.connection, state, m as Message, handleManagementRequest(queue, m as Message)));
+    state.incoming.set(link, (m) => {
+      const request = m as Message;
+      const operation = String(request.application_properties?.operation ?? "?");
+      managementCalls[operation] = (managementCalls[operation] ?? 0) + 1;
+      reply(link.connection, state, request, handleManagementRequest(queue, request));
+    });
   } else {
     const entity = ns.sendTarget(address);
     if (!entity) return notFound(link, address);
@@ -206,9 +211,10 @@ function reply(connection: Connection, state: LinkState, request: Message, respo
   const replyTo = request.reply_to ?? "";
   const sender = state.replies.get(connection)?.get(replyTo);
   if (!sender) return;
-  const properties: Record<string, unknown> = { "status-code": response.status };
-  if (response.description) properties["status-description"] = response.description;
-  if (response.condition) properties["error-condition"] = response.condition;
+  // $cbs answers with `status-code`, $management with `statusCode` (the client reads 204 from the latter).
+  const properties: Record<string, unknown> = { "status-code": response.status, statusCode: response.status };
+  if (response.description) properties["status-description"] = properties.statusDescription = response.description;
+  if (response.condition) properties["error-condition"] = properties.errorCondition = response.condition;
   sender.send({ correlation_id: request.message_id, application_properties: properties, body: response.body ?? {} });
 }
 

@@ -46,6 +46,7 @@ export type FoundryProject = z.infer<typeof FoundryProject>;
 export const SETTING_DESCRIPTIONS: Record<string, string> = {
   FOUNDRY_PROJECTS: "JSON list of Foundry projects to watch: [{name, endpoint, api: classic|responses|both, discovery}]",
   POLL_INTERVAL_SECONDS: "Seconds between sweeps of the active-run index (5–3600)",
+  SWEEP_SCHEDULE: "NCRONTAB of the sweep timer, matching POLL_INTERVAL_SECONDS (e.g. */30 * * * * *)",
   SHARD_COUNT: "Number of active-index shards; one poll-shards message per non-empty shard each sweep (1–1024)",
   POLL_CONCURRENCY: "Foundry reads in flight per poll-shard invocation (1–256)",
   FOUNDRY_RATE_LIMIT_PER_SECOND: "Upper bound on Foundry reads per second per instance (1–10000)",
@@ -83,6 +84,7 @@ const StorageSettings = z
 export const SettingsSchema = StorageSettings.extend({
   FOUNDRY_PROJECTS: jsonSetting(z.array(FoundryProject).min(1, "expected at least one project"), '[{"name":"prod","endpoint":"https://…/api/projects/prod","api":"both"}]'),
   POLL_INTERVAL_SECONDS: intSetting(5, 3600, 30),
+  SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "expected a six-field NCRONTAB such as */30 * * * * *").default("*/30 * * * * *"),
   SHARD_COUNT: intSetting(1, 1024, 16),
   POLL_CONCURRENCY: intSetting(1, 256, 32),
   FOUNDRY_RATE_LIMIT_PER_SECOND: intSetting(1, 10000, 200),

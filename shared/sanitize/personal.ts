@@ -174,9 +174,9 @@ const NINO = /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{
 /** Brazilian CPF in its printed form. */
 const CPF = /(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/g;
 const ID_LABEL_WORDS =
-  /\b(?:social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: number| no\.?| card)?|passport(?: number| no\.?| #)?|driver'?s? licen[cs]e(?: number| no\.?)?|tax (?:id|number)|personal (?:id|number)|id (?:number|card)|aadhaa?r|personnummer|steuer-?id)\b/gi;
+  /\b(?:social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: number| no\.?| card)?|passport(?: number| no\.?| #)?|driver'?s? licen[cs]e(?: number| no\.?)?|tax (?:id|number)|personal (?:id|number)|id (?:number|card)|aadhaa?r|personnummer|steuer-?id)(?![A-Za-z])/gi;
 const ID_LABEL_ACRONYMS = /\b(?:SSN|SIN|NIR|BSN|PESEL|DNI|NIE|CPF|TIN|NINO|NIN|PPSN|CURP|NRIC|HKID)\b/g;
-const ID_VALUE = /[ \t]*(?:[:#=]|no\.?|number)?[ \t]*(\d{3,4}(?:[ -]\d{2,4}){1,3}(?![\d])|[A-Za-z0-9][A-Za-z0-9./-]{3,20}[A-Za-z0-9])/y;
+const ID_VALUE = /[ \t]*(?:[:#=]|no\.?|number|\.)?[ \t]*(\d{3,4}(?:[ -]\d{2,4}){1,3}(?![\d])|[A-Za-z0-9][A-Za-z0-9./-]{3,20}[A-Za-z0-9])/y;
 
 function labelledIds(p: TextProfile, out: Candidates): void {
   const text = p.text;
@@ -242,8 +242,12 @@ function ipv6Valid(s: string): boolean {
   return groups.length >= 2 && groups.length <= 7 && groups.join("").length >= 5;
 }
 
+/** Loopback and "any" addresses name no one. */
+const NOT_PERSONAL_IPV4 = /^(?:127\.|0\.0\.0\.0$)/;
+
 function ipv4(text: string, out: Candidates): void {
   matchAll(IPV4, text, (m) => {
+    if (NOT_PERSONAL_IPV4.test(m[0])) return;
     if (VERSION_WORD.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
     out.add("ip", m.index, m.index + m[0].length, Rank.structured);
   });
@@ -269,10 +273,10 @@ const NOT_NAMES = new Set(
     "Please Thanks Thank Hello Hi Dear Regards Best Team Folks Guys Colleagues Partner Partners Vendor Owner The A An"
   ).split(" "),
 );
-const NAME_WORD = "\\p{Lu}\\p{Ll}+(?:\\p{Lu}\\p{Ll}+)?(?:[-'’]\\p{Lu}?\\p{Ll}+)?";
+const NAME_WORD = "(?:\\p{Lu}['’])?\\p{Lu}\\p{Ll}+(?:\\p{Lu}\\p{Ll}+)?(?:[-'’]\\p{Lu}?\\p{Ll}+)?";
 const PARTICLE = "(?:van|von|de|da|del|der|di|le|la|du|dos|bin|al)";
-/** Up to four name words (with particles and middle initials) at the sticky position. */
-const NAME_AT = new RegExp(`${NAME_WORD}(?:[ \\t]+(?:${PARTICLE}[ \\t]+)?(?:${NAME_WORD}|\\p{Lu}\\.))*`, "uy");
+/** Up to five name words (with particles and middle initials) at the sticky position; bounded so a page of capitalised words costs nothing. */
+const NAME_AT = new RegExp(`${NAME_WORD}(?:[ \\t]+(?:${PARTICLE}[ \\t]+)?(?:${NAME_WORD}|\\p{Lu}\\.)){0,4}`, "uy");
 
 /** The person name starting at `at`, trimmed at the first non-name word; undefined if none. */
 function nameAt(text: string, at: number, minWords: number): { start: number; end: number } | undefined {

@@ -37,10 +37,28 @@ const FORMATS: readonly Format[] = [
   { kind: "jwt", re: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, gate: ["eyJ"] },
 ];
 
-const PEM_BLOCK = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?-----END \1-----/g;
-/** A block cut short (log truncation): the header and every base64 line after it. */
-const PEM_TRUNCATED =
-  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?:\\r|\\n|\r|\n|[ \t])+[A-Za-z0-9+/=:,-]{4,})*/g;
+const PEM_HEADER = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----/g;
+/** A block cut short (log truncation): the header and every base64 line after it (real or JSON-escaped newlines). */
+const PEM_TRUNCATED = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?:\\r)?(?:\\n|\r?\n)[A-Za-z0-9+/=]{16,})*/y;
+
+/** Whole PEM blocks up to their matching footer; without one, the truncated form. Linear: each footer label is searched for at most once past a failure. */
+function privateKeys(text: string, out: Candidates): void {
+  const noFooter = new Set<string>();
+  PEM_HEADER.lastIndex = 0;
+  for (let m = PEM_HEADER.exec(text); m; m = PEM_HEADER.exec(text)) {
+    const footer = `-----END ${m[1]}-----`;
+    const end = noFooter.has(footer) ? -1 : text.indexOf(footer, m.index + m[0].length);
+    if (end >= 0) {
+      out.add("private-key", m.index, end + footer.length, Rank.format);
+      PEM_HEADER.lastIndex = end + footer.length;
+      continue;
+    }
+    noFooter.add(footer);
+    PEM_TRUNCATED.lastIndex = m.index;
+    const t = PEM_TRUNCATED.exec(text);
+    if (t) out.add("private-key", m.index, m.index + t[0].length, Rank.format);
+  }
+}
 
 const BEARER = /\bBearer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g;
 const AUTHORIZATION_SCHEMES = /^(?:Bearer|Basic|Token|Digest|SharedKey|SharedAccessSignature|Negotiate|NTLM|AWS4-HMAC-SHA256)[ \t]+/;
@@ -105,7 +123,7 @@ const NOT_CREDENTIAL_KEYS = new Set([
   "groupkey", "lookupkey", "sessionkey", "messagekey", "routingkey", "hashkey", "primarykeyname", "keyvaultsecret",
 ]);
 
-const PLACEHOLDER = /^(?:null|none|nil|undefined|true|false|yes|no|n\/a|\*+|x+|\.{3}|<[^>]*>|\[REDACTED[^\]]*\]?|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|\$[A-Z_][A-Z0-9_]*)$/i;
+const PLACEHOLDER = /^(?:[A-Z]+(?:_[A-Z]+)+|(?:your|my|insert|replace|enter)[-_][-_A-Za-z]*|null|none|nil|undefined|true|false|yes|no|n\/a|\*+|x+|\.{3}|<[^>]*>|\[REDACTED[^\]]*\]?|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|\$[A-Z_][A-Z0-9_]*)$/i;
 /** Words after "password is …" that describe rather than reveal. */
 const DESCRIPTIVE = /^(?:required|invalid|incorrect|wrong|expired|missing|empty|set|unset|correct|valid|too|not|being|the|a|an|now|still|hidden|redacted|masked)$/i;
 
@@ -138,8 +156,10 @@ function keyBefore(text: string, op: number): string | undefined {
 
 const UNQUOTED_STOP = new Set([..." \t\r\n\"'`;,&|<>)]}\\"]);
 
+const PROSE_STOP = new Set([..." \t\r\n\"'`"]);
+
 /** Reads the value after an assignment: quoted up to its closing quote, otherwise up to a delimiter. */
-function readValue(text: string, at: number): { start: number; end: number; quoted: boolean } {
+function readValue(text: string, at: number, stops: ReadonlySet<string> = UNQUOTED_STOP): { start: number; end: number; quoted: boolean } {
   const q = text[at];
   if (q === '"' || q === "'") {
     for (let i = at + 1; i < text.length; i++) {
@@ -154,9 +174,9 @@ function readValue(text: string, at: number): { start: number; end: number; quot
     at += 1; // unterminated quote: read it as unquoted
   }
   let end = at;
-  while (end < text.length && !UNQUOTED_STOP.has(text[end])) end++;
-  // a sentence full stop is not part of the value
-  while (end > at && text[end - 1] === ".") end--;
+  while (end < text.length && !stops.has(text[end])) end++;
+  // a sentence full stop (or comma, in prose) is not part of the value
+  while (end > at && (text[end - 1] === "." || (stops === PROSE_STOP && text[end - 1] === ","))) end--;
   return { start: at, end, quoted: false };
 }
 
@@ -219,7 +239,7 @@ function assignments(p: TextProfile, out: Candidates): void {
 
 /** Reads and judges the value at `at`; adds a candidate and returns its end, or 0. */
 function assignedValue(text: string, at: number, [kind, family]: [string, Family], viaIs: boolean, out: Candidates): number {
-  let value = readValue(text, at);
+  let value = readValue(text, at, viaIs ? PROSE_STOP : UNQUOTED_STOP);
   if (family === "authorization") {
     // keep the scheme visible, redact the credential after it
     const scheme = AUTHORIZATION_SCHEMES.exec(text.slice(value.start, value.start + 40));
@@ -263,10 +283,7 @@ export function detectSecrets(p: TextProfile, out: Candidates): void {
     matchAll(f.re, text, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
   }
 
-  if (text.includes("PRIVATE KEY")) {
-    matchAll(PEM_BLOCK, text, (m) => out.add("private-key", m.index, m.index + m[0].length, Rank.format));
-    matchAll(PEM_TRUNCATED, text, (m) => out.add("private-key", m.index, m.index + m[0].length, Rank.format));
-  }
+  if (text.includes("PRIVATE KEY")) privateKeys(text, out);
 
   if (text.includes("Bearer")) {
     matchAll(BEARER, text, (m) => {

@@ -100,39 +100,39 @@ export const IDS = {
 
 export const BULK_RUNS = 130;
 
-/** Five hand-written runs (2026-03-02 09:00–09:40) plus BULK_RUNS plain completed runs in project `bulk`, one a minute from 10:00. */
-export async function fillStore(store: RunStore): Promise<void> {
+/** Five hand-written runs (t0 + 0–40 min, t0 defaults to 2026-03-02 09:00Z) plus BULK_RUNS plain completed runs in project `bulk`, one a minute from t0 + 1 h. */
+export async function fillStore(store: RunStore, t0: Instant = T0): Promise<void> {
   await store.init();
-  const failed = await new RunWriter(store, { ...IDS.failed, owner: "payments-team", registeredAt: T0 }).register();
-  await failed.observe(T0 + 4_000, { status: "in_progress", head: { startedAt: T0 + 3_000, model: "gpt-4o", agentName: "payments-helper", agentVersion: "3" } });
-  await failed.observe(T0 + 47_000, { head: { progressAt: T0 + 47_000, steps: [toolStep("step_Crm0001", "crm_search", "failed", T0 + 40_000, T0 + 47_250)] } });
-  await failed.observe(T0 + 131_000, {
+  const failed = await new RunWriter(store, { ...IDS.failed, owner: "payments-team", registeredAt: t0 }).register();
+  await failed.observe(t0 + 4_000, { status: "in_progress", head: { startedAt: t0 + 3_000, model: "gpt-4o", agentName: "payments-helper", agentVersion: "3" } });
+  await failed.observe(t0 + 47_000, { head: { progressAt: t0 + 47_000, steps: [toolStep("step_Crm0001", "crm_search", "failed", t0 + 40_000, t0 + 47_250)] } });
+  await failed.observe(t0 + 131_000, {
     status: "failed",
-    head: { failedAt: T0 + 130_000, lastError: { code: "server_error", message: "Tool crm_search failed: 401 from https://crm.contoso.com/api?key=[REDACTED] while serving jane.doe@contoso.com" }, usage: { promptTokens: 1834, completionTokens: 211, totalTokens: 2045 }, finalMessageId: "msg_Final0001" },
+    head: { failedAt: t0 + 130_000, lastError: { code: "server_error", message: "Tool crm_search failed: 401 from https://crm.contoso.com/api?key=[REDACTED] while serving jane.doe@contoso.com" }, usage: { promptTokens: 1834, completionTokens: 211, totalTokens: 2045 }, finalMessageId: "msg_Final0001" },
     escalate: [{ reason: "failed" }],
   });
 
-  const retry = await new RunWriter(store, { ...IDS.retry, owner: "payments-team", registeredAt: T0 + 10 * 60_000 }).register();
-  await retry.observe(T0 + 10 * 60_000 + 5_000, { status: "in_progress" });
-  await retry.observe(T0 + 11 * 60_000, { status: "completed", head: { completedAt: T0 + 11 * 60_000, usage: { promptTokens: 900, completionTokens: 120, totalTokens: 1020 } } });
+  const retry = await new RunWriter(store, { ...IDS.retry, owner: "payments-team", registeredAt: t0 + 10 * 60_000 }).register();
+  await retry.observe(t0 + 10 * 60_000 + 5_000, { status: "in_progress" });
+  await retry.observe(t0 + 11 * 60_000, { status: "completed", head: { completedAt: t0 + 11 * 60_000, usage: { promptTokens: 900, completionTokens: 120, totalTokens: 1020 } } });
 
-  const stalled = await new RunWriter(store, { ...IDS.stalled, owner: "support-team", registeredAt: T0 + 20 * 60_000 }).register();
-  await stalled.observe(T0 + 20 * 60_000 + 2_000, { status: "in_progress", head: { startedAt: T0 + 20 * 60_000 + 1_000, model: "gpt-4o-mini" } });
-  await stalled.observe(T0 + 36 * 60_000, { escalate: [{ reason: "stalled-in-progress", severity: "medium" }] });
-  await stalled.observe(T0 + 38 * 60_000, { head: { steps: [toolStep("step_Kb0003", "kb_lookup", "completed", T0 + 37 * 60_000, T0 + 37 * 60_000 + 800)], progressAt: T0 + 37 * 60_000 }, recover: ["stalled-in-progress"] });
-  await stalled.observe(T0 + 39 * 60_000, { status: "completed", head: { completedAt: T0 + 39 * 60_000 } });
+  const stalled = await new RunWriter(store, { ...IDS.stalled, owner: "support-team", registeredAt: t0 + 20 * 60_000 }).register();
+  await stalled.observe(t0 + 20 * 60_000 + 2_000, { status: "in_progress", head: { startedAt: t0 + 20 * 60_000 + 1_000, model: "gpt-4o-mini" } });
+  await stalled.observe(t0 + 36 * 60_000, { escalate: [{ reason: "stalled-in-progress", severity: "medium" }] });
+  await stalled.observe(t0 + 38 * 60_000, { head: { steps: [toolStep("step_Kb0003", "kb_lookup", "completed", t0 + 37 * 60_000, t0 + 37 * 60_000 + 800)], progressAt: t0 + 37 * 60_000 }, recover: ["stalled-in-progress"] });
+  await stalled.observe(t0 + 39 * 60_000, { status: "completed", head: { completedAt: t0 + 39 * 60_000 } });
 
-  const resp = await new RunWriter(store, { ...IDS.response, api: "responses", owner: "content-team", registeredAt: T0 + 30 * 60_000 }).register();
-  await resp.observe(T0 + 30 * 60_000 + 30_000, { status: "in_progress", head: { model: "gpt-4.1" } });
-  await resp.observe(T0 + 31 * 60_000, { status: "completed", head: { completedAt: T0 + 31 * 60_000, finalMessageId: "msg_Resp0004", usage: { promptTokens: 300, completionTokens: 700, totalTokens: 1000 } } });
+  const resp = await new RunWriter(store, { ...IDS.response, api: "responses", owner: "content-team", registeredAt: t0 + 30 * 60_000 }).register();
+  await resp.observe(t0 + 30 * 60_000 + 30_000, { status: "in_progress", head: { model: "gpt-4.1" } });
+  await resp.observe(t0 + 31 * 60_000, { status: "completed", head: { completedAt: t0 + 31 * 60_000, finalMessageId: "msg_Resp0004", usage: { promptTokens: 300, completionTokens: 700, totalTokens: 1000 } } });
 
-  const waiting = await new RunWriter(store, { ...IDS.waiting, owner: "support-team", registeredAt: T0 + 40 * 60_000 }).register();
-  await waiting.observe(T0 + 40 * 60_000 + 3_000, { status: "in_progress" });
-  await waiting.observe(T0 + 41 * 60_000, { status: "requires_action", head: { pendingToolCalls: [{ id: "call_Pend0005", type: "function", name: "approve_refund" }], expiresAt: T0 + 50 * 60_000 } });
-  await waiting.observe(T0 + 52 * 60_000, { escalate: [{ reason: "stalled-requires-action" }] });
+  const waiting = await new RunWriter(store, { ...IDS.waiting, owner: "support-team", registeredAt: t0 + 40 * 60_000 }).register();
+  await waiting.observe(t0 + 40 * 60_000 + 3_000, { status: "in_progress" });
+  await waiting.observe(t0 + 41 * 60_000, { status: "requires_action", head: { pendingToolCalls: [{ id: "call_Pend0005", type: "function", name: "approve_refund" }], expiresAt: t0 + 50 * 60_000 } });
+  await waiting.observe(t0 + 52 * 60_000, { escalate: [{ reason: "stalled-requires-action" }] });
 
   for (let i = 0; i < BULK_RUNS; i++) {
-    const at = T0 + 60 * 60_000 + i * 60_000;
+    const at = t0 + 60 * 60_000 + i * 60_000;
     const w = await new RunWriter(store, { project: "bulk", runId: `run_Bulk${String(i).padStart(4, "0")}`, threadId: `thread_Bulk${String(i).padStart(4, "0")}`, agentId: "asst_bulk", owner: "bulk-team", registeredAt: at }).register("in_progress");
     await w.observe(at + 20_000, { status: i % 10 === 9 ? "failed" : "completed", escalate: i % 10 === 9 ? [{ reason: "failed", severity: "medium" }] : undefined });
   }

@@ -2,7 +2,7 @@
 // monitor relies on (fan-out with filters, peek-lock, redelivery, dead-lettering, duplicate
 // detection, batches, peek, lock renewal, settlement by lock token after the link is lost).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver, type ServiceBusReceiverOptions } from "@azure/service-bus";
 import { startServiceBusBroker, type ServiceBusBroker } from "../../local/service-bus/broker.js";
 
 let broker: ServiceBusBroker;
@@ -37,8 +37,8 @@ afterAll(async () => {
   await broker?.dispose();
 });
 
-function receiver(entity: string, subscription?: string, options: Parameters<ServiceBusClient["createReceiver"]>[1] = {}): ServiceBusReceiver {
-  const r = subscription ? client.createReceiver(entity, subscription, options) : client.createReceiver(entity, options as object);
+function receiver(entity: string, subscription?: string, options: ServiceBusReceiverOptions = {}): ServiceBusReceiver {
+  const r = subscription ? client.createReceiver(entity, subscription, options) : client.createReceiver(entity, options);
   receivers.push(r);
   return r;
 }
@@ -88,7 +88,8 @@ describe("local Service Bus broker with the real client", () => {
     const sender = client.createSender("expiry");
     await sender.sendMessages({ body: "slow" });
     await sender.close();
-    const r = receiver("expiry", "s");
+    // The client renews locks on its own unless told not to.
+    const r = receiver("expiry", "s", { maxAutoLockRenewalDurationInMs: 0 });
     const [m] = await receiveAll(r, 1);
     expect(m.deliveryCount).toBe(0);
     const [again] = await receiveAll(r, 1, 3000);
@@ -116,7 +117,7 @@ describe("local Service Bus broker with the real client", () => {
     expect(again.deliveryCount).toBe(1);
     await r.abandonMessage(again);
     expect(await r.receiveMessages(1, { maxWaitTimeInMs: 300 })).toHaveLength(0);
-    const dlq = receiver("poison", { subQueueType: "deadLetter" } as never);
+    const dlq = receiver("poison", undefined, { subQueueType: "deadLetter" });
     const dead = await receiveAll(dlq, 2);
     const byId = Object.fromEntries(dead.map((m) => [String(m.messageId), m]));
     expect(byId.p1).toMatchObject({ body: "poison", deadLetterReason: "MaxDeliveryCountExceeded" });
@@ -147,7 +148,7 @@ describe("local Service Bus broker with the real client", () => {
     expect(batch.tryAddMessage({ body: "x".repeat(300 * 1024) })).toBe(false);
     await sender.sendMessages(batch);
     await sender.close();
-    const r = receiver("batches", { receiveMode: "receiveAndDelete" } as never);
+    const r = receiver("batches", undefined, { receiveMode: "receiveAndDelete" });
     const got = await receiveAll(r, 50, 3000);
     expect(got.map((m) => (m.body as { i: number }).i)).toEqual([...Array(50).keys()]);
     expect(new Set(got.map((m) => m.sequenceNumber!.toNumber())).size).toBe(50);
@@ -158,7 +159,7 @@ describe("local Service Bus broker with the real client", () => {
     const sender = client.createSender("renew");
     await sender.sendMessages({ body: "long job", messageId: "r1" });
     await sender.close();
-    const r = receiver("renew");
+    const r = receiver("renew", undefined, { maxAutoLockRenewalDurationInMs: 0 });
     const peeked = await r.peekMessages(5);
     expect(peeked.map((m) => [m.body, m.sequenceNumber?.toNumber()])).toEqual([["long job", 1]]);
     const [m] = await receiveAll(r, 1);
@@ -180,8 +181,10 @@ describe("local Service Bus broker with the real client", () => {
     const [m] = await receiveAll(r, 1);
     await broker.stop();
     await broker.restart();
+    const before = broker.stats().management["com.microsoft:update-disposition"] ?? 0;
     await r.completeMessage(m);
     expect(broker.stats().entities["lost-link"]).toMatchObject({ completed: 1, active: 0, locked: 0 });
+    expect(broker.stats().management["com.microsoft:update-disposition"]).toBe(before + 1);
   });
 
   it("defers a message and receives it back by sequence number", async () => {
