@@ -75,7 +75,8 @@ export class LocalFunctionsHost {
 
   /** Runs a timer handler every `everyMs` (and once at start when `runOnStartup`), writing its queue outputs. */
   timer(functionName: string, everyMs: number, handler: TimerHandler, outputs: OutputRoute[] = [], runOnStartup = false): void {
-    const fire = () => this.track(this.invokeTimer(functionName, handler, outputs));
+    // invokeTimer never rejects (it logs), so fire-and-forget is safe here.
+    const fire = (): void => void this.track(this.invokeTimer(functionName, handler, outputs));
     if (runOnStartup) fire();
     this.timers.push(setInterval(fire, everyMs));
   }

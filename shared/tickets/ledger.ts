@@ -3,7 +3,17 @@ import type { Instant } from "../model/run.js";
 
 // The ticket ledger, keyed by run: which ticket a run has, in which sinks, and which escalation
 // messages it already reflects — so a redelivered message changes nothing and a run never gets a
-// second ticket. Storm groups (many runs of one agent and reason) keep a counter row per window.
+// second ticket. Storm groups (many runs of one agent and reason) keep one row per window.
+
+export type TicketAction = "opened" | "updated" | "grouped" | "resolved";
+
+/** A message the handler started applying: the action it decided and the sinks that already have it. */
+export interface InFlightMessage {
+  action: TicketAction;
+  /** Sink names that accepted this message's call; a retry after a sink failed halfway skips them. */
+  sinks: string[];
+  since: Instant;
+}
 
 export interface LedgerEntry {
   project: string;
@@ -14,9 +24,14 @@ export interface LedgerEntry {
   state: "opening" | "open" | "grouped";
   /** Sink name → the target's ID for this ticket. */
   externalIds: Record<string, string>;
-  /** messageIds of the escalations/recoveries this ticket already reflects. */
+  /** messageIds (CloudEvent ids) of the escalations/recoveries this ticket already reflects. */
   processed: string[];
+  /** messageId → progress of a message being applied (removed once it is in `processed`). */
+  inFlight?: Record<string, InFlightMessage>;
+  /** The storm group's key when the run joined a grouped incident. */
   groupKey?: string;
+  /** Set when a recovery resolved (or noted) the ticket; a later escalation updates it again. */
+  resolvedAt?: Instant;
   openedAt: Instant;
   updatedAt: Instant;
 }
@@ -25,8 +40,9 @@ export interface StormGroup {
   key: string;
   windowStart: Instant;
   ticketId: string;
+  /** In the order they joined: the first `threshold` opened their own tickets, the rest are in the incident. */
   runIds: string[];
-  /** Set once the group's incident was opened in the sinks. */
+  /** Set per sink once the group's incident was opened there. */
   externalIds: Record<string, string>;
 }
 
@@ -75,7 +91,28 @@ export class MemoryTicketLedger implements TicketLedger {
   }
 }
 
-const safeKey = (s: string): string => s.replace(/[\\/#?\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+// Table keys may not hold / \ # ? or control characters. `%` is escaped too, so two different
+// keys can never encode to the same row.
+const safeKey = (s: string): string => s.replace(/[%\\/#?\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+
+// A Table string property holds at most 64 KiB (32 K UTF-16 characters) and an entity at most
+// 1 MiB: a storm group listing thousands of runs outgrows one property, so the JSON document is
+// split over `doc`, `doc1`, `doc2`, …
+const CHUNK_CHARS = 30_000;
+const MAX_CHUNKS = 15;
+
+function toChunks(json: string): Record<string, string> {
+  if (json.length > CHUNK_CHARS * MAX_CHUNKS) throw new Error(`ticket ledger row too large: ${json.length} characters (limit ${CHUNK_CHARS * MAX_CHUNKS}, Table entities hold 1 MiB)`);
+  const out: Record<string, string> = {};
+  for (let i = 0, n = 0; i === 0 || i < json.length; i += CHUNK_CHARS, n++) out[n === 0 ? "doc" : `doc${n}`] = json.slice(i, i + CHUNK_CHARS);
+  return out;
+}
+
+function fromChunks(entity: Record<string, unknown>): string {
+  let json = String(entity.doc ?? "");
+  for (let n = 1; typeof entity[`doc${n}`] === "string"; n++) json += entity[`doc${n}`] as string;
+  return json;
+}
 
 /** Ledger on Table Storage: partition = run (or group), one row holding the JSON document. */
 export class TableTicketLedger implements TicketLedger {
@@ -87,8 +124,8 @@ export class TableTicketLedger implements TicketLedger {
 
   private async getRow<T>(pk: string, rk: string): Promise<Versioned<T> | undefined> {
     try {
-      const e = await this.table.getEntity<{ doc: string }>(safeKey(pk), safeKey(rk));
-      return { value: JSON.parse(e.doc) as T, etag: e.etag };
+      const e = await this.table.getEntity<Record<string, unknown>>(safeKey(pk), safeKey(rk));
+      return { value: JSON.parse(fromChunks(e)) as T, etag: e.etag };
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;
@@ -96,13 +133,15 @@ export class TableTicketLedger implements TicketLedger {
   }
 
   private async putRow(pk: string, rk: string, value: unknown, etag: string | undefined): Promise<"ok" | "conflict"> {
-    const entity = { partitionKey: safeKey(pk), rowKey: safeKey(rk), doc: JSON.stringify(value) };
+    // "Replace" drops chunk properties a shorter document no longer needs.
+    const entity = { partitionKey: safeKey(pk), rowKey: safeKey(rk), ...toChunks(JSON.stringify(value)) };
     try {
       if (etag === undefined) await this.table.createEntity(entity);
       else await this.table.updateEntity(entity, "Replace", { etag });
       return "ok";
     } catch (err) {
-      if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412)) return "conflict";
+      // 409: inserted meanwhile; 412: changed meanwhile; 404: deleted meanwhile — all "read again".
+      if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412 || (etag !== undefined && err.statusCode === 404))) return "conflict";
       throw err;
     }
   }

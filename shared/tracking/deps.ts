@@ -1,7 +1,7 @@
 import type { EscalationPublisher } from "../bus/publisher.js";
 import type { PolicySet } from "../detect/policy-types.js";
 import type { RunSource } from "../foundry/run-source.js";
-import type { Instant } from "../model/run.js";
+import type { Instant, PollOutcome, RunRef, RunStatus } from "../model/run.js";
 import type { OutboxItem, RunHead, RunStore, Transition } from "../store/types.js";
 import type { Clock } from "./clock.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -13,10 +13,35 @@ export interface MonitorEvents {
   registered(head: RunHead, at: Instant): void;
   transition(t: Transition, head: RunHead): void;
   published(item: OutboxItem, at: Instant): void;
-  degraded(reason: DegradedReason, detail: string, at: Instant): void;
+  /** `projects`: the projects whose runs were affected, when known (telemetry splits the signal by project). */
+  degraded(reason: DegradedReason, detail: string, at: Instant, projects?: string[]): void;
 }
 
 export const silentEvents: MonitorEvents = { registered() {}, transition() {}, published() {}, degraded() {} };
+
+/** Active runs of one project in one status (a gauge reported after each shard pass). */
+export interface ActiveRunCount {
+  project: string;
+  status: RunStatus | "unknown";
+  count: number;
+}
+
+/**
+ * What the core measures, without knowing where it goes (shared/telemetry sends it to Application
+ * Insights; tests and simulate leave it out). Every call is fire-and-forget and must not throw.
+ */
+export interface Metrics {
+  /** One Foundry read finished; `latencyMs` is wall time even under a virtual clock. */
+  pollRead(ref: RunRef, outcome: PollOutcome, latencyMs: number): void;
+  /** The outbox as the publisher found it: rows waiting, and the age of the oldest (0 when empty). */
+  outbox(depth: number, oldestAgeSeconds: number): void;
+  /** Active runs after a shard pass (`shard` undefined: the whole monitor, e.g. a sweep that found nothing). */
+  activeRuns(shard: number | undefined, counts: ActiveRunCount[]): void;
+  /** A W3C traceparent for the operation a poll starts: its escalations carry it to the ticket handler. Undefined: none. */
+  traceparent(): string | undefined;
+}
+
+export const noMetrics: Metrics = { pollRead() {}, outbox() {}, activeRuns() {}, traceparent: () => undefined };
 
 export interface TrackingSettings {
   pollIntervalSeconds: number;
@@ -41,4 +66,6 @@ export interface TrackerDeps {
   settings: TrackingSettings;
   /** Applied to run content (error messages) before it is stored or leaves the process. */
   sanitize: (text: string) => string;
+  /** Optional measurements (poll latency, errors, outbox, active runs) and trace context; default none. */
+  metrics?: Metrics;
 }
