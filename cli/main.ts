@@ -6,6 +6,8 @@ import { registerSanitize } from "./commands/sanitize.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerTimeline } from "./commands/timeline.js";
 import { registerEvidence } from "./commands/evidence.js";
+import { registerDoctor } from "./commands/doctor.js";
+import { registerConfigDiff } from "./commands/config-diff.js";
 
 // Exit codes: 0 done, 1 failure while running, 2 bad input (arguments, scenario, config).
 const program = new Command()
@@ -22,5 +24,7 @@ registerSanitize(program);
 registerRuns(program);
 registerTimeline(program);
 registerEvidence(program);
+registerDoctor(program);
+registerConfigDiff(program);
 
 await program.parseAsync(process.argv);

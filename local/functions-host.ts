@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { InvocationContext, type FunctionOutput, type Timer } from "@azure/functions";
+import functions, { type FunctionOutput, type InvocationContext, type Timer } from "@azure/functions";
 import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
 import { ensureError } from "../shared/errors.js";
 
@@ -7,6 +7,10 @@ import { ensureError } from "../shared/errors.js";
 // the same exported handlers with the host's semantics that we rely on: timers on a clock, queue
 // triggers with dequeueCount, retries after the visibility timeout and a `-poison` queue after
 // maxDequeueCount, and output bindings written to the real queues.
+
+// @azure/functions is CommonJS and its classes are not visible as named ESM exports (a named
+// import fails at load time): reach them through the default export.
+const { InvocationContext: Context } = functions;
 
 export type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
 export type TimerHandler = (timer: Timer, context: InvocationContext) => Promise<void>;
@@ -65,7 +69,7 @@ export class LocalFunctionsHost {
   }
 
   context(functionName: string, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
-    return new InvocationContext({
+    return new Context({
       invocationId: randomUUID(),
       functionName,
       triggerMetadata,
@@ -152,6 +156,22 @@ export class LocalFunctionsHost {
     const done = () => void this.inFlight.delete(p);
     p.then(done, done);
     return p;
+  }
+
+  /**
+   * Resolves once the named queues hold no message (Azure and Azurite count invisible, in-flight
+   * messages too) and no invocation is running: how `simulate` and tests wait for a sweep to finish.
+   */
+  async whenIdle(queueNames: string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.inFlight.size === 0) {
+        const counts = await Promise.all(queueNames.map(async (n) => (await this.queue(n).getProperties()).approximateMessagesCount ?? 0));
+        if (this.inFlight.size === 0 && counts.every((c) => c === 0)) return;
+      }
+      if (Date.now() > deadline) throw new Error(`queues ${queueNames.join(", ")} still busy after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Stops timers and queue loops and waits for running invocations. */

@@ -17,7 +17,12 @@ import type { TicketSink } from "./tickets/sinks/types.js";
 import { systemClock, type Clock } from "./tracking/clock.js";
 import type { MonitorEvents, TrackerDeps } from "./tracking/deps.js";
 import { RateLimiter } from "./tracking/rate-limiter.js";
-import { loggingEvents } from "./tracking/logging-events.js";
+import { telemetryFromSettings } from "./telemetry/from-settings.js";
+import { telemetryEvents } from "./telemetry/monitor-events.js";
+import { telemetryMetrics } from "./telemetry/metrics.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
+import { instrumentSink } from "./telemetry/ticket-sinks.js";
+import { withTraceparent } from "./telemetry/trace-context.js";
 
 /** Everything a function needs, built once per process from validated settings. */
 export interface Services {
@@ -29,6 +34,8 @@ export interface Services {
   tracker: TrackerDeps;
   ticketLedger: TicketLedger;
   tickets: TicketDeps;
+  /** Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set, else a no-op. */
+  telemetry: Telemetry;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,8 @@ export interface ServiceOverrides {
   sinks?: TicketSink[];
   log?: (line: string) => void;
   onTicket?: TicketDeps["onTicket"];
+  /** Where events and metrics go instead of the configured Application Insights (tests: a capture). */
+  telemetry?: Telemetry;
 }
 
 /** Tables live under one prefix per deployment: `${prefix}runs`, `${prefix}active`, … and `${prefix}tickets`. */
@@ -64,6 +73,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
   const policies = parsePolicySetText(settings.MONITOR_POLICIES);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? ((line: string) => console.log(line));
+  const telemetry = overrides.telemetry ?? (await telemetryFromSettings({ ...settings, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING }));
   const tracker: TrackerDeps = {
     store,
     source,
@@ -71,7 +81,8 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     policies,
     clock,
     limiter: new RateLimiter(settings.FOUNDRY_RATE_LIMIT_PER_SECOND, clock),
-    events: overrides.events ?? loggingEvents(log),
+    events: overrides.events ?? telemetryEvents(telemetry, log),
+    metrics: telemetryMetrics(telemetry),
     settings: {
       pollIntervalSeconds: settings.POLL_INTERVAL_SECONDS,
       shardCount: settings.SHARD_COUNT,
@@ -83,7 +94,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     sanitize,
   };
   const sinkConfigs = parseSinkConfigs(settings.TICKET_SINKS);
-  const sinks = overrides.sinks ?? sinkConfigs.map((c) => createSink(c, (name) => env[name]));
+  const sinks = (overrides.sinks ?? sinkConfigs.map((c) => createSink(c, (name) => env[name]))).map((s) => instrumentSink(s, telemetry));
   const base = settings.DASHBOARD_BASE_URL?.replace(/\/+$/, "");
   const tickets: TicketDeps = {
     store,
@@ -100,9 +111,13 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
         : {},
     now: () => clock.now(),
     onTicket: overrides.onTicket,
+    continueTrace: withTraceparent,
   };
   await Promise.all([store.init(), ticketLedger.init()]);
-  return { settings, store, source, publisher, policies, tracker, ticketLedger, tickets, close: () => publisher.close() };
+  return { settings, store, source, publisher, policies, tracker, ticketLedger, tickets, telemetry, close: async () => {
+    await publisher.close();
+    await telemetry.flush();
+  } };
 }
 
 let cached: Promise<Services> | undefined;

@@ -4,19 +4,11 @@
 import fs from "node:fs";
 import { z } from "zod";
 import { InputError, ensureError } from "../../shared/errors.js";
+import { RUN_STATUSES } from "../../shared/model/run.js";
 import { formatIssue, valueAt } from "./issues.js";
 
-export const CLASSIC_STATUSES = [
-  "queued",
-  "in_progress",
-  "requires_action",
-  "cancelling",
-  "cancelled",
-  "failed",
-  "completed",
-  "expired",
-  "incomplete",
-] as const;
+/** A scenario speaks Foundry's classic statuses (v2 uses a subset of them). */
+export const CLASSIC_STATUSES = RUN_STATUSES;
 export type ScenarioStatus = (typeof CLASSIC_STATUSES)[number];
 
 /** v2 responses have no tool-output wait and no expiry: those statuses cannot be meant for them. */

@@ -4,22 +4,10 @@ import { normalizeResponse, normalizeResponseOutput, pickResponseFinalMessage } 
 import type { RunSource } from "../../shared/foundry/run-source.js";
 import type { Instant, PollOutcome, RunRef, StepSummary } from "../../shared/model/run.js";
 import { MalformedBodyError } from "../../shared/foundry/wire.js";
+import type { Simulation, SimResponse } from "../foundry-sim/index.js";
 
-export interface SimRequest {
-  method: string;
-  path: string;
-  query?: Record<string, string>;
-  body?: unknown;
-}
-export interface SimResponse {
-  status: number;
-  headers: Record<string, string>;
-  body?: unknown;
-  fault?: "timeout";
-}
-export interface SimHandler {
-  handle(req: SimRequest, atSeconds: number, realNowMs?: number): SimResponse;
-}
+/** The part of the simulator core this source needs. */
+export type SimHandler = Pick<Simulation, "handle">;
 
 /**
  * A RunSource that asks the simulator core directly (no sockets) and reads its wire bodies with

@@ -28,8 +28,10 @@ export interface LedgerEntry {
   processed: string[];
   /** messageId → progress of a message being applied (removed once it is in `processed`). */
   inFlight?: Record<string, InFlightMessage>;
-  /** The storm group's key when the run joined a grouped incident. */
+  /** The storm group's draft key (`group|<key>|<windowStart>`) when the run joined a grouped incident. */
   groupKey?: string;
+  /** Where the grouped incident's row is; `opener`: this run is the one that opens the incident in the sinks. */
+  group?: { key: string; windowStart: Instant; opener: boolean };
   /** Set when a recovery resolved (or noted) the ticket; a later escalation updates it again. */
   resolvedAt?: Instant;
   openedAt: Instant;
@@ -93,7 +95,11 @@ export class MemoryTicketLedger implements TicketLedger {
 
 // Table keys may not hold / \ # ? or control characters. `%` is escaped too, so two different
 // keys can never encode to the same row.
-const safeKey = (s: string): string => s.replace(/[%\\/#?\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+const safeKey = (s: string): string =>
+  Array.from(s, (c) => {
+    const code = c.charCodeAt(0);
+    return "%\\/#?".includes(c) || code < 0x20 || code === 0x7f ? `%${code.toString(16).padStart(2, "0")}` : c;
+  }).join("");
 
 // A Table string property holds at most 64 KiB (32 K UTF-16 characters) and an entity at most
 // 1 MiB: a storm group listing thousands of runs outgrows one property, so the JSON document is

@@ -1,7 +1,7 @@
 import { detect, type Decision, type Seen } from "../detect/detect.js";
 import { resolvePolicy } from "../detect/policy.js";
 import type { EffectivePolicy } from "../detect/policy-types.js";
-import type { Observation, PollOutcome } from "../model/run.js";
+import type { Observation, PollOutcome, RunRef } from "../model/run.js";
 import type { OutboxItem, RunHead, StoredHead } from "../store/types.js";
 import type { TrackerDeps } from "./deps.js";
 
@@ -33,7 +33,7 @@ export async function pollRun(deps: TrackerDeps, entry: StoredHead): Promise<Pol
   const { head } = entry;
   if (head.terminal) return { kind: "unchanged" };
   await deps.limiter.acquire();
-  const outcome = await deps.source.poll(head.ref);
+  const outcome = await timedPoll(deps, head.ref);
   if (outcome.kind === "throttled" || outcome.kind === "transient") return { kind: "failed", outcome };
   let seen: Seen = outcome.kind === "observed" ? { kind: "observed", observation: sanitizeObservation(outcome.observation, deps.sanitize) } : { kind: "not-found" };
   const policy = policyFor(deps, head);
@@ -44,7 +44,7 @@ export async function pollRun(deps: TrackerDeps, entry: StoredHead): Promise<Pol
   // waiting for tool output (its open tool-call step tells exactly when).
   if (seen.kind === "observed" && head.ref.api === "classic" && !seen.observation.steps && stepsMatter(decision)) {
     await deps.limiter.acquire(2);
-    const withSteps = await deps.source.poll(head.ref, { steps: true });
+    const withSteps = await timedPoll(deps, head.ref, { steps: true });
     if (withSteps.kind === "throttled" || withSteps.kind === "transient") return { kind: "failed", outcome: withSteps };
     seen = withSteps.kind === "observed" ? { kind: "observed", observation: sanitizeObservation(withSteps.observation, deps.sanitize) } : { kind: "not-found" };
     decision = detect(head, seen, policy, deps.clock.now());
@@ -66,8 +66,17 @@ export async function pollRun(deps: TrackerDeps, entry: StoredHead): Promise<Pol
     decision = detect(fresh.head, seen, policyFor(deps, fresh.head), deps.clock.now());
     if (!decision.changed) return { kind: "unchanged" };
   }
-  deps.events.degraded("store-conflict", `run ${head.ref.runId}: ${MAX_COMMIT_TRIES} ETag conflicts in a row`, deps.clock.now());
+  deps.events.degraded("store-conflict", `run ${head.ref.runId}: ${MAX_COMMIT_TRIES} ETag conflicts in a row`, deps.clock.now(), [head.ref.project]);
   return { kind: "unchanged" };
+}
+
+/** One Foundry read, timed for the metrics (wall time: the clock may be virtual). */
+async function timedPoll(deps: TrackerDeps, ref: RunRef, options?: { steps: boolean }): Promise<PollOutcome> {
+  if (!deps.metrics) return deps.source.poll(ref, options);
+  const started = performance.now();
+  const outcome = await deps.source.poll(ref, options);
+  deps.metrics.pollRead(ref, outcome, performance.now() - started);
+  return outcome;
 }
 
 /** While a run counts as stalled in progress, only its steps can show it moved on (and end the episode). */
@@ -80,7 +89,9 @@ export function outboxFor(deps: TrackerDeps, decision: Decision): OutboxItem[] {
   const head = decision.head;
   const policy = policyFor(deps, head);
   const at = deps.clock.now();
-  const base = { ref: head.ref, agentId: head.agentId, severity: policy.severity, owner: policy.owner, at, status: "pending" as const };
+  // One operation per decision: the escalations it writes carry its traceparent to the ticket handler.
+  const traceparent = decision.escalations.length + decision.recoveries.length > 0 ? deps.metrics?.traceparent() : undefined;
+  const base = { ref: head.ref, agentId: head.agentId, severity: policy.severity, owner: policy.owner, at, status: "pending" as const, ...(traceparent ? { traceparent } : {}) };
   return [
     ...decision.escalations.map((e) => ({ ...base, kind: "escalation" as const, messageId: `${head.ref.runId}:${e.reason}:${e.episode}`, reason: e.reason, episode: e.episode, ruleTrueAt: e.ruleTrueAt })),
     ...decision.recoveries.map((r) => ({ ...base, kind: "recovered" as const, messageId: `${head.ref.runId}:${r.reason}:${r.episode}:recovered`, reason: r.reason, episode: r.episode })),

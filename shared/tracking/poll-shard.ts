@@ -1,6 +1,6 @@
 import type { PollOutcome } from "../model/run.js";
-import type { StoredHead } from "../store/types.js";
-import type { DegradedReason, TrackerDeps } from "./deps.js";
+import type { RunHead, StoredHead } from "../store/types.js";
+import type { ActiveRunCount, DegradedReason, TrackerDeps } from "./deps.js";
 import { pollRun, type PollRunResult } from "./poll-run.js";
 import { publishOutbox } from "./publish.js";
 
@@ -46,7 +46,10 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
   const entries = await deps.store.listShard(shard);
   const summary: ShardPassSummary = { shard, polled: 0, unchanged: 0, written: 0, unread: 0, errors: {} };
   const firstDetail: Partial<Record<DegradedReason, string>> = {};
+  const failingProjects: Partial<Record<DegradedReason, Set<string>>> = {};
+  const latest = new Map<StoredHead, RunHead>(entries.map((e) => [e, e.head]));
   let pending: StoredHead[] = entries.filter((e) => !e.head.terminal);
+  const written: OutboxItem[] = [];
   for (let attempt = 1; pending.length > 0 && attempt <= deps.settings.pollAttempts; attempt++) {
     const results = await inPool(pending, deps.settings.concurrency, (e) => pollRun(deps, e));
     const retry: StoredHead[] = [];
@@ -57,9 +60,13 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
         const reason = degradedReasonOf(r.outcome);
         summary.errors[reason] = (summary.errors[reason] ?? 0) + 1;
         firstDetail[reason] ??= r.outcome.kind === "transient" ? r.outcome.detail : `retry after ${r.outcome.retryAfterMs} ms`;
+        (failingProjects[reason] ??= new Set()).add(pending[i].head.ref.project);
         if (r.outcome.kind === "throttled") waitMs = Math.max(waitMs, r.outcome.retryAfterMs);
         retry.push(pending[i]);
-      } else if (r.kind === "written") summary.written++;
+      } else if (r.kind === "written") {
+        summary.written++;
+        latest.set(pending[i], r.decision.head);
+      }
       else summary.unchanged++;
     });
     pending = retry;
@@ -68,8 +75,23 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
   summary.unread = pending.length;
   const now = deps.clock.now();
   for (const [reason, n] of Object.entries(summary.errors) as [DegradedReason, number][]) {
-    deps.events.degraded(reason, `shard ${shard}: ${n} failed Foundry reads of ${entries.length} runs (first: ${firstDetail[reason]}); ${summary.unread} left for the next sweep`, now);
+    deps.events.degraded(reason, `shard ${shard}: ${n} failed Foundry reads of ${entries.length} runs (first: ${firstDetail[reason]}); ${summary.unread} left for the next sweep`, now, [...(failingProjects[reason] ?? [])].sort());
   }
-  if (summary.written > 0) await publishOutbox(deps);
+  deps.metrics?.activeRuns(shard, countActive([...latest.values()]));
+  if (written.length > 0) await publishOutbox(deps, { only: written });
   return summary;
+}
+
+/** Non-terminal runs by project and status (the ActiveRuns gauge). */
+export function countActive(heads: RunHead[]): ActiveRunCount[] {
+  const counts = new Map<string, ActiveRunCount>();
+  for (const h of heads) {
+    if (h.terminal) continue;
+    const status = h.status ?? "unknown";
+    const key = `${h.ref.project}\u0000${status}`;
+    const c = counts.get(key) ?? { project: h.ref.project, status, count: 0 };
+    c.count++;
+    counts.set(key, c);
+  }
+  return [...counts.values()].sort((a, b) => a.project.localeCompare(b.project) || a.status.localeCompare(b.status));
 }

@@ -1,3 +1,4 @@
+import type { OutboxItem } from "../store/types.js";
 import type { TrackerDeps } from "./deps.js";
 
 export interface PublishSummary {
@@ -11,8 +12,13 @@ export interface PublishSummary {
  * after sending and before marking re-sends the same messageId, which the topic's duplicate
  * detection drops — so a message is never lost and never delivered twice.
  */
-export async function publishOutbox(deps: TrackerDeps, limit = 500): Promise<PublishSummary> {
-  const items = await deps.store.listPendingOutbox(limit);
+export async function publishOutbox(deps: TrackerDeps, scope: { limit?: number; only?: OutboxItem[] } = {}): Promise<PublishSummary> {
+  // A writer publishes just what it wrote (`only`): poll-shard passes run side by side, and each
+  // publishing every pending row would send and report the other's escalations too. Leftovers of a
+  // crash or an unreachable bus are the publish-outbox timer's (no `only`).
+  const items = scope.only ?? (await deps.store.listPendingOutbox(scope.limit ?? 500));
+  const oldest = items.reduce((min, i) => Math.min(min, i.at), Infinity);
+  deps.metrics?.outbox(items.length, items.length ? Math.max(0, (deps.clock.now() - oldest) / 1000) : 0);
   if (items.length === 0) return { sent: 0, failed: 0, pending: 0 };
   const result = await deps.publisher.publish(items);
   const sent = new Set(result.sent);
@@ -28,7 +34,7 @@ export async function publishOutbox(deps: TrackerDeps, limit = 500): Promise<Pub
   const now = deps.clock.now();
   for (const item of items) if (sent.has(item.messageId)) deps.events.published(item, now);
   if (result.failed.length > 0) {
-    deps.events.degraded("bus-unavailable", `${result.failed.length} of ${items.length} escalations not published yet: ${result.failed[0].error}`, now);
+    deps.events.degraded("bus-unavailable", `${result.failed.length} of ${items.length} escalations not published yet: ${result.failed[0].error}`, now, [...new Set(items.filter((i) => !sent.has(i.messageId)).map((i) => i.ref.project))].sort());
   }
   return { sent: sent.size, failed: result.failed.length, pending: items.length - sent.size };
 }

@@ -12,9 +12,16 @@ const FoundryId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{2,127}$/, "expec
 
 /** Azure Table entities are at most 1 MB and Service Bus messages 256 KB: keep what callers attach small. */
 const MAX_TAGS = 20;
-const Tags = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "expected tag names of letters, digits, _ . - (1–64)"), z.string().max(256, "expected tag values of at most 256 characters"))
-  .refine((t) => Object.keys(t).length <= MAX_TAGS, { message: `expected at most ${MAX_TAGS} tags` });
+const TAG_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+// Tag names are checked here rather than as the record's key schema: zod reports a bad key only
+// as "Invalid key in record", and the caller needs to know what a name may be.
+const Tags = z.record(z.string(), z.string().max(256, "expected tag values of at most 256 characters")).superRefine((tags, ctx) => {
+  const names = Object.keys(tags);
+  if (names.length > MAX_TAGS) ctx.addIssue({ code: "custom", message: `expected at most ${MAX_TAGS} tags` });
+  for (const name of names) {
+    if (!TAG_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "expected tag names of letters, digits, _ . - (1–64 characters)" });
+  }
+});
 
 export const RegistrationRequest = z
   .object({
@@ -27,9 +34,13 @@ export const RegistrationRequest = z
     tags: Tags.optional(),
   })
   .strict()
-  .superRefine((r, ctx) => {
-    if (r.api === "classic" && !r.threadId) ctx.addIssue({ code: "custom", path: ["threadId"], message: "is required for classic runs" });
-  });
+  .superRefine(
+    (r, ctx) => {
+      if (r.api === "classic" && !r.threadId) ctx.addIssue({ code: "custom", path: ["threadId"], message: "is required for classic runs" });
+    },
+    // Also when other fields failed, so one answer names every bad field (zod skips refinements otherwise).
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
 export type RegistrationRequest = z.infer<typeof RegistrationRequest>;
 
 export type RegistrationResult =
@@ -99,6 +110,6 @@ export async function registerRun(deps: TrackerDeps, request: RegistrationReques
   }
   deps.events.registered(initial.head, now);
   for (const t of initial.transitions) deps.events.transition(t, initial.head);
-  if (initial.outbox.length > 0) await publishOutbox(deps);
+  if (initial.outbox.length > 0) await publishOutbox(deps, { only: initial.outbox });
   return { kind: "registered", head: initial.head };
 }

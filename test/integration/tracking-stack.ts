@@ -2,7 +2,7 @@
 // Foundry simulator on a manual clock, the AMQP broker) and the app's services built from settings
 // the way the Functions host builds them, installed with useServices so the exported handlers run
 // unchanged.
-import { InvocationContext } from "@azure/functions";
+import functions, { type InvocationContext } from "@azure/functions";
 import { randomUUID } from "node:crypto";
 import { localSimulatorCredential } from "../../shared/foundry/credential.js";
 import { loadSettings } from "../../shared/config/config.js";
@@ -114,7 +114,7 @@ export async function startTrackingStack(options: { scenario: Scenario; projects
 
 /** A real InvocationContext whose log lines land in `logs`. */
 export function contextFor(functionName: string, logs: string[] = []): InvocationContext {
-  return new InvocationContext({
+  return new functions.InvocationContext({
     invocationId: randomUUID(),
     functionName,
     logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(" ")}`),

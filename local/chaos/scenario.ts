@@ -1,0 +1,86 @@
+// The scenario the crash test drives: a few dozen runs that between them hit every escalation
+// reason (and recoveries, and a second episode), registered at three different times so the kills
+// land while some runs are being registered and others are being polled, escalated and published.
+
+/** Run shapes, timeline times relative to the run's own start. */
+interface RunShape {
+  key: string;
+  api: "classic" | "responses";
+  tags?: Record<string, string>;
+  timeline: Record<string, unknown>[];
+}
+
+const steps = (from: number, to: number, every: number): Record<string, unknown>[] => {
+  const out: Record<string, unknown>[] = [];
+  for (let t = from; t <= to; t += every) out.push({ at: t, step: { type: "tool_calls", tool: "crm_lookup", status: "completed" } });
+  return out;
+};
+
+const SHAPES: RunShape[] = [
+  { key: "failed", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, ...steps(40, 40, 1), { at: 100, status: "failed", lastError: { code: "server_error", message: "the tool backend answered 502" } }] },
+  { key: "expired", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 150, status: "expired" }] },
+  { key: "incomplete", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 90, status: "incomplete" }] },
+  { key: "cancelledgold", api: "classic", tags: { tier: "gold" }, timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 60, status: "cancelling" }, { at: 80, status: "cancelled" }] },
+  { key: "queuedstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 240, status: "in_progress" }, ...steps(260, 260, 1), { at: 300, status: "completed" }] },
+  { key: "progressstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(260, 260, 1), { at: 500, status: "completed" }] },
+  { key: "toolwait", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", toolCalls: [{ id: "call_wait1", name: "approve_refund" }] }, { at: 400, status: "in_progress" }, { at: 420, status: "completed" }] },
+  { key: "toolexpiry", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", expiresAt: 80, toolCalls: [{ id: "call_exp1", name: "approve_refund" }] }, { at: 110, status: "expired" }] },
+  { key: "cancelstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 30, status: "cancelling" }, { at: 300, status: "cancelled" }] },
+  { key: "longrunner", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(60, 720, 60), { at: 750, status: "completed" }] },
+  { key: "vanishing", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 150, vanish: true }] },
+  { key: "quiet", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(60, 60, 1), { at: 120, status: "completed" }] },
+  { key: "v2failed", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 130, status: "failed", lastError: { code: "server_error", message: "model overloaded" } }] },
+  { key: "v2queued", api: "responses", timeline: [{ at: 0, status: "queued" }] },
+  { key: "v2quiet", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 90, status: "completed" }] },
+];
+
+/** Registration offsets: each shape runs three times, started (and registered) at these seconds. */
+const OFFSETS = [0, 40, 110];
+
+/** The crash scenario as a scenario file (../shared/contracts/scenario.md): 45 runs, 900 s, every reason. */
+export function chaosScenarioJson(): Record<string, unknown> {
+  const runs = OFFSETS.flatMap((offset, copy) =>
+    SHAPES.map((shape) => {
+      const id = `chaos_${shape.key}_${copy}`;
+      return {
+        api: shape.api,
+        runId: shape.api === "classic" ? `run_${id}` : `resp_${id}`,
+        threadId: shape.api === "classic" ? `thread_${id}` : `conv_${id}`,
+        agentId: `asst_${shape.key}`,
+        ...(shape.tags ? { tags: shape.tags } : {}),
+        registerAt: offset,
+        timeline: shape.timeline.map((e) => ({ ...e, at: (e.at as number) + offset, ...(e.expiresAt !== undefined ? { expiresAt: (e.expiresAt as number) + offset } : {}) })),
+      };
+    }),
+  );
+  return {
+    name: "chaos-every-reason",
+    start: "2026-03-02T09:00:00Z",
+    duration: 900,
+    monitor: {
+      pollIntervalSeconds: 30,
+      thresholds: { queuedSeconds: 120, inProgressSeconds: 180, requiresActionSeconds: 120, cancellingSeconds: 90, maxRuntimeSeconds: 600 },
+      escalateCancelled: false,
+    },
+    policies: [{ match: { tags: { tier: "gold" } }, owner: "gold-team", severity: "high", escalateCancelled: true }],
+    foundry: {},
+    runs,
+  };
+}
+
+/** The same runs under a flaky Foundry: 20 % 5xx all along, plus timeouts, malformed bodies and 429s. */
+export function flakyChaosScenarioJson(): Record<string, unknown> {
+  const base = chaosScenarioJson();
+  return {
+    ...base,
+    name: "chaos-every-reason-flaky",
+    foundry: {
+      faults: [
+        { from: 0, to: 900, kind: "http500", ratio: 0.2 },
+        { from: 0, to: 900, kind: "timeout", ratio: 0.05 },
+        { from: 0, to: 900, kind: "malformed", ratio: 0.05 },
+        { from: 0, to: 900, kind: "http429", ratio: 0.05 },
+      ],
+    },
+  };
+}
