@@ -8,7 +8,8 @@
  *  - sanitize() alone, one call per row (the --jsonl shape), per CPU second of this process;
  *  - sanitize() alone on 64 KB pieces of joined text (the plain-text stream shape), per CPU second;
  *  - the whole `run-monitor sanitize --jsonl` process (start-up, JSON, streams), per CPU second of
- *    the child (from bash `times`) and per wall second.
+ *    the child (from bash `times`) and per wall second; then the same with the CPU seconds of a run
+ *    on empty input (start-up: loading cli/main.js and everything it imports) taken off.
  * CPU seconds rather than wall seconds because the machine is shared; the load average is printed
  * so figures from different runs can be compared honestly. Not a test: it asserts nothing.
  */
@@ -104,35 +105,52 @@ function perPiece(): number {
   return n;
 }
 
-/** Runs the CLI under bash so `times` can report the child's CPU seconds. */
+interface ProcessRun {
+  code: number | null;
+  cpuS: number;
+  wallS: number;
+  outBytes: number;
+}
+
+/** Runs the CLI on `file` under bash so `times` can report the child's CPU seconds. */
+async function runCli(file: string): Promise<ProcessRun> {
+  const wall = process.hrtime.bigint();
+  const child = spawn("bash", ["-c", 'node "$1" sanitize --jsonl < "$2"; code=$?; times >&2; exit $code', "bench", cliMain, file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let outBytes = 0;
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (outBytes += d.length));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const wallS = Number(process.hrtime.bigint() - wall) / 1e9;
+  // `times` prints the shell's user/sys, then its children's: "0m1.234s 0m0.056s"
+  const lines = stderr.trim().split("\n");
+  const cpuS = (lines[lines.length - 1] ?? "").match(/(\d+)m([\d.]+)s/g)?.reduce((n, t) => {
+    const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t) ?? [];
+    return n + Number(m) * 60 + Number(sec);
+  }, 0);
+  return { code, cpuS: cpuS ?? NaN, wallS, outBytes };
+}
+
 async function wholeProcess(input: string): Promise<void> {
   const file = path.join(os.tmpdir(), `sanitize-bench-${process.pid}.jsonl`);
+  const empty = path.join(os.tmpdir(), `sanitize-bench-${process.pid}-empty.jsonl`);
   fs.writeFileSync(file, input);
+  fs.writeFileSync(empty, "");
   try {
-    const wall = process.hrtime.bigint();
-    const child = spawn("bash", ["-c", 'node "$1" sanitize --jsonl < "$2"; code=$?; times >&2; exit $code', "bench", cliMain, file], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let outBytes = 0;
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (outBytes += d.length));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    const wallS = Number(process.hrtime.bigint() - wall) / 1e9;
-    // `times` prints the shell's user/sys, then its children's: "0m1.234s 0m0.056s"
-    const lines = stderr.trim().split("\n");
-    const secs = (lines[lines.length - 1] ?? "").match(/(\d+)m([\d.]+)s/g) ?? [];
-    const cpuS = secs.reduce((n, t) => {
-      const [, m, s] = /(\d+)m([\d.]+)s/.exec(t) ?? [];
-      return n + Number(m) * 60 + Number(s);
-    }, 0);
+    const startup = await runCli(empty);
+    const run = await runCli(file);
     const mb = Buffer.byteLength(input) / 1e6;
-    const perCpu = cpuS > 0 ? `${(mb / cpuS).toFixed(2)} MB/CPU-s` : "CPU n/a";
     console.log(
-      `${"whole process (sanitize --jsonl)".padEnd(34)} ${mb.toFixed(1)} MB  ${perCpu}  ${(mb / wallS).toFixed(2)} MB/wall-s  (exit ${code}, out ${outBytes} bytes)`,
+      `${"whole process (sanitize --jsonl)".padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / run.cpuS).toFixed(2)} MB/CPU-s  ${(mb / run.wallS).toFixed(2)} MB/wall-s  (exit ${run.code}, out ${run.outBytes} bytes)`,
+    );
+    console.log(
+      `${"  less start-up".padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / (run.cpuS - startup.cpuS)).toFixed(2)} MB/CPU-s  (start-up alone ${startup.cpuS.toFixed(2)} CPU-s, ${startup.wallS.toFixed(2)} wall-s)`,
     );
   } finally {
     fs.rmSync(file, { force: true });
+    fs.rmSync(empty, { force: true });
   }
 }
 

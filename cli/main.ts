@@ -6,8 +6,11 @@ import { registerSanitize } from "./commands/sanitize.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerTimeline } from "./commands/timeline.js";
 import { registerEvidence } from "./commands/evidence.js";
+import { registerDlq } from "./commands/dlq.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerConfigDiff } from "./commands/config-diff.js";
+import { registerInsights } from "./commands/insights.js";
+import { registerBench } from "./commands/bench.js";
 
 // Exit codes: 0 done, 1 failure while running, 2 bad input (arguments, scenario, config).
 const program = new Command()
@@ -24,7 +27,10 @@ registerSanitize(program);
 registerRuns(program);
 registerTimeline(program);
 registerEvidence(program);
+registerDlq(program);
 registerDoctor(program);
 registerConfigDiff(program);
+registerInsights(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);

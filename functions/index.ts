@@ -7,3 +7,4 @@ import "./open-ticket.js";
 import "./purge-history.js";
 import "./api.js";
 import "./dashboard.js";
+import "./insights.js";

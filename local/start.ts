@@ -62,6 +62,8 @@ export interface LocalStack {
   settings: Record<string, string>;
   services: Services;
   stop(): Promise<void>;
+  /** The part being stopped right now, for a message when stopping hangs. */
+  stoppingNow(): string | undefined;
 }
 
 /** The port is taken: said in one line, before anything else starts. */
@@ -137,13 +139,21 @@ async function loadHandlers() {
   }
 }
 
+/** In Azure, POST /api/runs is the register-run function and GET the search API (one route, two functions): the same here. */
+function withRegistration(api: FunctionsHttpHandler, register: FunctionsHttpHandler): FunctionsHttpHandler {
+  return (request, context) => (request.method === "POST" && new URL(request.url).pathname.replace(/\/+$/, "") === "/api/runs" ? register(request, context) : api(request, context));
+}
+
 /** Starts everything; on any failure what already started is stopped again. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { print } = options;
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  const stopping: { current?: string } = {};
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) {
       try {
+        stopping.current = c.name;
+        if (options.verbose) print(`stopping ${c.name}…`);
         await c.run();
       } catch (e) {
         print(`stop ${c.name}: ${sanitize(ensureError(e).message)}`);
@@ -154,17 +164,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const handlers = await loadHandlers();
 
     // The dashboard first: a taken port is the likeliest failure and should cost nothing else. The
-    // API's dependencies arrive once the services exist; until then it answers 503.
-    let services: Services | undefined;
+    // API's dependencies arrive once the services exist; until then it answers 500 "still starting".
+    const ready: { services?: Services } = {};
     const api = handlers.api.createApiHttpHandler(async () => {
-      if (!services) throw new Error("the local stack is still starting");
-      return { store: services.store, tickets: services.ticketLedger, authMode: "local-open", now: () => Date.now() };
+      const s = ready.services;
+      if (!s) throw new Error("the local stack is still starting");
+      return { store: s.store, tickets: s.ticketLedger, authMode: "local-open", now: () => Date.now() };
     });
     let dashboard: DashboardServer;
     try {
       dashboard = await startDashboardServer({
         port: options.port,
-        handlers: { api: api as FunctionsHttpHandler, dashboard: handlers.dashboard.createDashboardHandler() as FunctionsHttpHandler },
+        handlers: { api: withRegistration(api as FunctionsHttpHandler, handlers.register.registerRunHttp), dashboard: handlers.dashboard.createDashboardHandler() as FunctionsHttpHandler },
         log: (level, message) => {
           if (options.verbose || level === "error" || level === "warning") print(`[http] ${level}: ${sanitize(message)}`);
         },
@@ -224,7 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       settingsEnv,
     );
     built.tickets.grouping = scenario.tickets;
-    services = built;
+    ready.services = built;
     useServices(built);
     cleanups.push({ name: "services", run: async () => (useServices(undefined), await built.close()) });
 
@@ -291,7 +302,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ticketsFile,
       settingsFile,
     };
-    return { urls, settings: settingsEnv, services: built, stop: stopAll };
+    return { urls, settings: settingsEnv, services: built, stop: stopAll, stoppingNow: () => stopping.current };
   } catch (e) {
     await stopAll();
     throw e;
@@ -413,7 +424,10 @@ async function main(): Promise<void> {
     stopping = true;
     print(`${signal}: stopping…`);
     // A second Ctrl-C should not be needed, but a hung close must not keep the terminal either.
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => {
+      process.stderr.write(`npm start: still stopping ${stack.stoppingNow() ?? "?"} after 30 s; exiting anyway\n`);
+      process.exit(1);
+    }, 30_000);
     force.unref();
     stack.stop().then(
       () => {

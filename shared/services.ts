@@ -23,6 +23,8 @@ import { telemetryMetrics } from "./telemetry/metrics.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
 import { instrumentSink } from "./telemetry/ticket-sinks.js";
 import { withTraceparent } from "./telemetry/trace-context.js";
+import { buildInsights, type InsightsServices } from "./insights/from-settings.js";
+import { registerRun } from "./tracking/register.js";
 
 /** Everything a function needs, built once per process from validated settings. */
 export interface Services {
@@ -36,6 +38,7 @@ export interface Services {
   tickets: TicketDeps;
   /** Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set, else a no-op. */
   telemetry: Telemetry;
+  insights: InsightsServices;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,22 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     },
     sanitize,
   };
+  // Insights (tool calls, trends, usage) and opt-in remediation hang off every commit. The Foundry
+  // write client exists only when some policy opts into remediation.
+  const remediationWanted = [policies.defaults.insights, ...policies.overrides.map((o) => o.insights)].some((i) => i?.remediation?.cancelStuck || i?.remediation?.retryFailed);
+  const insights = await buildInsights(settings, {
+    policies,
+    source,
+    now: () => clock.now(),
+    tablePrefix: TABLE_PREFIX,
+    remediation: remediationWanted,
+    register: (r) => registerRun(tracker, r),
+    foundryCa: overrides.foundryCa,
+    foundryCredential: overrides.foundryCredential,
+    storageCredential: overrides.storageCredential,
+    log,
+  });
+  tracker.onCommitted = insights.hook;
   const sinkConfigs = parseSinkConfigs(settings.TICKET_SINKS);
   const sinks = (overrides.sinks ?? sinkConfigs.map((c) => createSink(c, (name) => env[name]))).map((s) => instrumentSink(s, telemetry));
   const base = settings.DASHBOARD_BASE_URL?.replace(/\/+$/, "");
@@ -114,7 +133,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     continueTrace: withTraceparent,
   };
   await Promise.all([store.init(), ticketLedger.init()]);
-  return { settings, store, source, publisher, policies, tracker, ticketLedger, tickets, telemetry, close: async () => {
+  return { settings, store, source, publisher, policies, tracker, ticketLedger, tickets, telemetry, insights, close: async () => {
     await publisher.close();
     await telemetry.flush();
   } };

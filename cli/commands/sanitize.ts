@@ -1,5 +1,4 @@
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { sanitize } from "../../shared/sanitize/index.js";
@@ -55,32 +54,51 @@ export async function sanitizeTextStream(input: Readable, output: Writable): Pro
  * A line that is not JSON or has no string "text" is reported (by number, never by content: it may
  * hold the very secrets we are removing) and skipped. Blank lines are skipped silently.
  * Returns how many lines were invalid.
+ *
+ * Lines are cut out of each input chunk and handled synchronously, with one write per chunk: an
+ * await per line (readline's async iterator) costs more than JSON parsing and stringifying it.
  */
 export async function sanitizeJsonlStream(input: Readable, output: Writable, report: (problem: string) => void): Promise<number> {
   const writer = new ChunkedWriter(output);
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   let invalid = 0;
-  for await (const line of lines) {
+  const handle = (raw: string, out: string[]): void => {
     lineNo++;
-    if (line.trim() === "") continue;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") return;
     let row: unknown;
     try {
       row = JSON.parse(line);
     } catch {
       invalid++;
       report(`line ${lineNo}: not valid JSON`);
-      continue;
+      return;
     }
     if (typeof row !== "object" || row === null || Array.isArray(row) || typeof (row as { text?: unknown }).text !== "string") {
       invalid++;
       report(`line ${lineNo}: expected a JSON object with a string "text"`);
-      continue;
+      return;
     }
     const record = row as { text: string };
     record.text = sanitize(record.text);
-    await writer.write(JSON.stringify(record) + "\n");
+    out.push(JSON.stringify(record), "\n");
+  };
+  input.setEncoding("utf8");
+  let rest = "";
+  for await (const chunk of input) {
+    const data = rest + (chunk as string);
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = data.indexOf("\n"); nl >= 0; nl = data.indexOf("\n", start)) {
+      handle(data.slice(start, nl), out);
+      start = nl + 1;
+    }
+    rest = data.slice(start);
+    if (out.length > 0) await writer.write(out.join(""));
   }
+  const out: string[] = [];
+  if (rest !== "") handle(rest, out);
+  if (out.length > 0) await writer.write(out.join(""));
   await writer.flush();
   return invalid;
 }

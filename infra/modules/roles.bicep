@@ -90,7 +90,7 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// Run store (shared/store): runs, activeRuns, runLookup and the tickets ledger.
+// Run store (shared/store), ticket ledger and insights: the monitor* tables.
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roles.storageTableDataContributor)
   scope: storage

@@ -23,13 +23,15 @@ param workspaceId string
 @description('Send every table and queue request to Log Analytics. Off by default: at 1k active runs that is tens of millions of records a month (see docs/deploy.md, cost); metrics are always on.')
 param tableAndQueueRequestLogs bool = false
 
-// Tables of the run store (shared/store): run heads + transitions + outbox, the active-run index
-// swept every interval, lookups by thread/session/agent, and the ticket ledger.
+// Tables the app uses (names = MONITOR_TABLES in shared/doctor/probes.ts; a test compares): run
+// heads + transitions + outbox, the active-run index swept every interval, lookups by
+// thread/session/agent, the ticket ledger, and the insights aggregates / remediation ledger.
 var tableNames = [
-  'runs'
-  'activeRuns'
-  'runLookup'
-  'tickets'
+  'monitorruns'
+  'monitoractive'
+  'monitorlookup'
+  'monitortickets'
+  'monitorinsights'
 ]
 
 // Queues the app triggers on. The host creates `<name>-poison` itself on the first poison message.

@@ -17,27 +17,30 @@ const steps = (from: number, to: number, every: number): Record<string, unknown>
 };
 
 const SHAPES: RunShape[] = [
-  { key: "failed", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, ...steps(40, 40, 1), { at: 100, status: "failed", lastError: { code: "server_error", message: "the tool backend answered 502" } }] },
-  { key: "expired", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 150, status: "expired" }] },
-  { key: "incomplete", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 90, status: "incomplete" }] },
-  { key: "cancelledgold", api: "classic", tags: { tier: "gold" }, timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 60, status: "cancelling" }, { at: 80, status: "cancelled" }] },
-  { key: "queuedstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 240, status: "in_progress" }, ...steps(260, 260, 1), { at: 300, status: "completed" }] },
-  { key: "progressstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(260, 260, 1), { at: 500, status: "completed" }] },
-  { key: "toolwait", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", toolCalls: [{ id: "call_wait1", name: "approve_refund" }] }, { at: 400, status: "in_progress" }, { at: 420, status: "completed" }] },
-  { key: "toolexpiry", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", expiresAt: 80, toolCalls: [{ id: "call_exp1", name: "approve_refund" }] }, { at: 110, status: "expired" }] },
-  { key: "cancelstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 30, status: "cancelling" }, { at: 300, status: "cancelled" }] },
-  { key: "longrunner", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(60, 720, 60), { at: 750, status: "completed" }] },
-  { key: "vanishing", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 150, vanish: true }] },
-  { key: "quiet", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(60, 60, 1), { at: 120, status: "completed" }] },
-  { key: "v2failed", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 130, status: "failed", lastError: { code: "server_error", message: "model overloaded" } }] },
+  { key: "failed", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, ...steps(40, 40, 1), { at: 80, status: "failed", lastError: { code: "server_error", message: "the tool backend answered 502" } }] },
+  { key: "expired", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 100, status: "expired" }] },
+  { key: "incomplete", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 70, status: "incomplete" }] },
+  { key: "cancelledgold", api: "classic", tags: { tier: "gold" }, timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 40, status: "cancelling" }, { at: 60, status: "cancelled" }] },
+  // stalled-queued, recovered when it starts
+  { key: "queuedstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 150, status: "in_progress" }, ...steps(170, 170, 1), { at: 200, status: "completed" }] },
+  // stalled-in-progress twice: a step ends the first episode, then it stalls again
+  { key: "progressstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(170, 170, 1), { at: 400, status: "completed" }] },
+  { key: "toolwait", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", toolCalls: [{ id: "call_wait1", name: "approve_refund" }] }, { at: 250, status: "in_progress" }, { at: 270, status: "completed" }] },
+  { key: "toolexpiry", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "requires_action", expiresAt: 60, toolCalls: [{ id: "call_exp1", name: "approve_refund" }] }, { at: 80, status: "expired" }] },
+  { key: "cancelstall", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 20, status: "cancelling" }, { at: 200, status: "cancelled" }] },
+  // progress all along (never stalled in progress), but over the maximum runtime
+  { key: "longrunner", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(40, 440, 40), { at: 480, status: "completed" }] },
+  { key: "vanishing", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, { at: 100, vanish: true }] },
+  { key: "quiet", api: "classic", timeline: [{ at: 0, status: "queued" }, { at: 5, status: "in_progress" }, ...steps(40, 40, 1), { at: 80, status: "completed" }] },
+  { key: "v2failed", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 100, status: "failed", lastError: { code: "server_error", message: "model overloaded" } }] },
   { key: "v2queued", api: "responses", timeline: [{ at: 0, status: "queued" }] },
-  { key: "v2quiet", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 90, status: "completed" }] },
+  { key: "v2quiet", api: "responses", timeline: [{ at: 0, status: "queued" }, { at: 10, status: "in_progress" }, { at: 60, status: "completed" }] },
 ];
 
-/** Registration offsets: each shape runs three times, started (and registered) at these seconds. */
-const OFFSETS = [0, 40, 110];
+/** Registration offsets: each shape runs twice, started (and registered) at these seconds. */
+const OFFSETS = [0, 50];
 
-/** The crash scenario as a scenario file (../shared/contracts/scenario.md): 45 runs, 900 s, every reason. */
+/** The crash scenario as a scenario file (../shared/contracts/scenario.md): 30 runs over 540 s, every reason. */
 export function chaosScenarioJson(): Record<string, unknown> {
   const runs = OFFSETS.flatMap((offset, copy) =>
     SHAPES.map((shape) => {
@@ -56,10 +59,10 @@ export function chaosScenarioJson(): Record<string, unknown> {
   return {
     name: "chaos-every-reason",
     start: "2026-03-02T09:00:00Z",
-    duration: 900,
+    duration: 540,
     monitor: {
       pollIntervalSeconds: 30,
-      thresholds: { queuedSeconds: 120, inProgressSeconds: 180, requiresActionSeconds: 120, cancellingSeconds: 90, maxRuntimeSeconds: 600 },
+      thresholds: { queuedSeconds: 90, inProgressSeconds: 120, requiresActionSeconds: 90, cancellingSeconds: 60, maxRuntimeSeconds: 360 },
       escalateCancelled: false,
     },
     policies: [{ match: { tags: { tier: "gold" } }, owner: "gold-team", severity: "high", escalateCancelled: true }],
@@ -76,10 +79,10 @@ export function flakyChaosScenarioJson(): Record<string, unknown> {
     name: "chaos-every-reason-flaky",
     foundry: {
       faults: [
-        { from: 0, to: 900, kind: "http500", ratio: 0.2 },
-        { from: 0, to: 900, kind: "timeout", ratio: 0.05 },
-        { from: 0, to: 900, kind: "malformed", ratio: 0.05 },
-        { from: 0, to: 900, kind: "http429", ratio: 0.05 },
+        { from: 0, to: 540, kind: "http500", ratio: 0.2 },
+        { from: 0, to: 540, kind: "timeout", ratio: 0.05 },
+        { from: 0, to: 540, kind: "malformed", ratio: 0.05 },
+        { from: 0, to: 540, kind: "http429", ratio: 0.05 },
       ],
     },
   };

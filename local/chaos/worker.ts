@@ -14,7 +14,8 @@
 //
 // Environment: CHAOS_TABLES (connection string), CHAOS_TABLE_PREFIX, CHAOS_BUS (connection string),
 // CHAOS_TOPIC, CHAOS_FOUNDRY (simulator origin), CHAOS_CA (PEM file), CHAOS_SCENARIO (file),
-// CHAOS_CURSOR (file). Prints `ready {"step":K}` once connected and `done {...counters}` at the end.
+// CHAOS_CURSOR (file), CHAOS_STANDBY (1: wait for a line on stdin before starting). Prints
+// `ready {"step":K}` once connected and `done {...counters}` at the end.
 import fs from "node:fs";
 import https from "node:https";
 import { TableClient } from "@azure/data-tables";
@@ -46,7 +47,7 @@ function parseKill(spec: string | undefined): { kind: KillKind; n: number } | un
   return { kind: m[1] as KillKind, n: Number(m[2]) };
 }
 
-const killAfter = parseKill(process.env.CHAOS_KILL_AFTER);
+let killAfter = parseKill(process.env.CHAOS_KILL_AFTER);
 const counts: Record<KillKind, number> = { "table-write": 0, poll: 0, publish: 0 };
 
 function tick(kind: KillKind): void {
@@ -142,7 +143,28 @@ function writeCursor(file: string, next: number): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
+/**
+ * With CHAOS_STANDBY=1 the worker loads its modules, says `warm` and waits for a line on stdin,
+ * `go` or `go KIND:N` (a kill point chosen when it starts): the test keeps the next monitor
+ * processes warm while the current one runs.
+ */
+async function standby(): Promise<void> {
+  if (process.env.CHAOS_STANDBY !== "1") return;
+  process.stdout.write("warm\n");
+  const line = await new Promise<string>((resolve) => {
+    let text = "";
+    process.stdin.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
+    });
+    process.stdin.once("end", () => process.exit(0));
+  });
+  process.stdin.pause();
+  killAfter = parseKill(line.replace(/^go\s*/, "").trim() || undefined);
+}
+
 async function main(): Promise<void> {
+  await standby();
   const scenario = loadScenario(env("CHAOS_SCENARIO"));
   const cursorFile = env("CHAOS_CURSOR");
   const schedule = scheduleOf(scenario);

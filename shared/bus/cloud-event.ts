@@ -24,6 +24,10 @@ export const EscalationEventData = z.object({
   at: z.string(),
   /** ISO time the rule became true (detection latency = at − ruleTrueAt). */
   ruleTrueAt: z.string().optional(),
+  /** The run failed, expired or was cancelled after a side-effecting tool call completed. */
+  partialSideEffects: z.boolean().optional(),
+  /** Those calls (name, time, status; never arguments). */
+  sideEffectCalls: z.array(z.object({ name: z.string(), at: z.string().optional(), status: z.string(), stepId: z.string() })).optional(),
 });
 export type EscalationEventData = z.infer<typeof EscalationEventData>;
 
@@ -59,6 +63,8 @@ export function toCloudEvent(item: OutboxItem): EscalationCloudEvent {
     kind: item.kind,
     at: iso(item.at),
     ...(item.ruleTrueAt !== undefined ? { ruleTrueAt: iso(item.ruleTrueAt) } : {}),
+    ...(item.partialSideEffects ? { partialSideEffects: true } : {}),
+    ...(item.sideEffectCalls?.length ? { sideEffectCalls: item.sideEffectCalls.map((c) => ({ name: c.name, status: c.status, stepId: c.stepId, ...(c.at !== undefined ? { at: iso(c.at) } : {}) })) } : {}),
   };
   return {
     specversion: "1.0",
@@ -96,6 +102,7 @@ export function toServiceBusMessage(item: OutboxItem): ServiceBusMessage {
     "cloudEvents:time": event.time,
   };
   if (item.agentId !== undefined) properties.agentId = item.agentId;
+  if (item.partialSideEffects) properties.partialSideEffects = "true";
   if (item.traceparent) {
     // Diagnostic-Id is what the Service Bus SDKs and the Functions host read; traceparent is W3C.
     properties["Diagnostic-Id"] = item.traceparent;

@@ -39,6 +39,21 @@ const Match = z
   })
   .strict();
 
+const ToolNames = z.array(z.string().min(1).max(128)).max(200);
+const InsightsSchema = z
+  .object({
+    sideEffectTools: ToolNames.optional(),
+    readOnlyTools: ToolNames.optional(),
+    partialSideEffectSeverity: Severity.optional(),
+    failureRateTarget: z.number().min(0).max(1).optional(),
+    remediation: z
+      .object({ cancelStuck: z.boolean().optional(), retryFailed: z.boolean().optional(), maxRetries: z.number().int().min(0).max(5).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+const PriceSchema = z.object({ inputPer1K: z.number().min(0), outputPer1K: z.number().min(0) }).strict();
+
 export const PolicySetSchema = z
   .object({
     defaults: z
@@ -47,6 +62,7 @@ export const PolicySetSchema = z
         severity: Severity.optional(),
         thresholds: ThresholdsSchema.partial().optional(),
         escalateCancelled: z.boolean().optional(),
+        insights: InsightsSchema.optional(),
       })
       .strict()
       .optional(),
@@ -59,10 +75,12 @@ export const PolicySetSchema = z
             severity: Severity.optional(),
             thresholds: ThresholdsSchema.partial().optional(),
             escalateCancelled: z.boolean().optional(),
+            insights: InsightsSchema.optional(),
           })
           .strict(),
       )
       .optional(),
+    prices: z.record(z.string(), PriceSchema).optional(),
   })
   .strict();
 
@@ -80,8 +98,10 @@ export function parsePolicySet(doc: unknown, source = "MONITOR_POLICIES"): Polic
       severity: d.severity ?? DEFAULT_POLICY.severity,
       thresholds: { ...DEFAULT_THRESHOLDS, ...d.thresholds },
       escalateCancelled: d.escalateCancelled ?? false,
+      ...(d.insights ? { insights: d.insights } : {}),
     },
     overrides: parsed.data.overrides ?? [],
+    ...(parsed.data.prices ? { prices: parsed.data.prices } : {}),
   };
 }
 
@@ -122,5 +142,6 @@ export function resolvePolicy(set: PolicySet, run: PolicySubject): EffectivePoli
     severity: o.severity ?? set.defaults.severity,
     thresholds: { ...set.defaults.thresholds, ...o.thresholds },
     escalateCancelled: o.escalateCancelled ?? set.defaults.escalateCancelled,
+    ...(o.insights || set.defaults.insights ? { insights: { ...set.defaults.insights, ...o.insights } } : {}),
   };
 }

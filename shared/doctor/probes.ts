@@ -17,7 +17,8 @@ import { sanitize } from "../sanitize/index.js";
 import { TABLE_PREFIX } from "../services.js";
 import { failed, passed, ROLE_FOR, warned, type CheckOutcome } from "./report.js";
 
-export const MONITOR_TABLES = ["runs", "active", "lookup", "tickets"].map((t) => `${TABLE_PREFIX}${t}`);
+/** Every table the app uses (run store, ticket ledger, insights); infra/ creates exactly these (a test compares). */
+export const MONITOR_TABLES = ["runs", "active", "lookup", "tickets", "insights"].map((t) => `${TABLE_PREFIX}${t}`);
 export const MONITOR_QUEUES = ["run-registrations", "poll-shards"];
 /** The on-call subscription; the monitor only publishes to it, so its identity may not be allowed to peek. */
 export const SRE_ALERTS_SUBSCRIPTION = "sre-alerts";
@@ -135,7 +136,7 @@ export async function probeQueues(settings: Settings, options: ProbeOptions = {}
     out.push(
       r.error
         ? failed(`queue:${name}`, `Queue ${name}`, storageFailure(r.error, "queue", name), r.ms)
-        : passed(`queue:${name}`, `Queue ${name}`, `exists and is readable (about ${r.value?.approximateMessagesCount ?? 0} messages waiting)`, r.ms),
+        : passed(`queue:${name}`, `Queue ${name}`, `exists and is readable (about ${r.value?.approximateMessagesCount ?? 0} waiting)`, r.ms),
     );
   }
   return out;

@@ -5,10 +5,9 @@
  */
 import { charClasses, shannonEntropy } from "./checksums.js";
 import type { TextProfile } from "./profile.js";
-import { Candidates, Rank } from "./spans.js";
+import { Candidates, Rank, type Range } from "./spans.js";
 
-// the look-behind makes each token start once; without it every suffix of a short word is retried
-const TOKEN = /(?<![A-Za-z0-9+/_~-])[A-Za-z0-9+/_~-]{16,}={0,2}/g;
+// A token is a whole run of 16 or more [A-Za-z0-9+/_~-] (found by profile.ts) plus up to two "=" of base64 padding.
 const CREDENTIAL_WORD = /pass(?:word|wd|phrase)?|pwd|secret|token(?!s)|api[-_ ]?key|\bkey\b|credential|bearer|signature|\bsig\b|\bauth\b/i;
 const CONTEXT_CHARS = 40;
 
@@ -19,30 +18,56 @@ function nearCredentialWord(text: string, at: number): boolean {
   return CREDENTIAL_WORD.test(text.slice(from, at));
 }
 
-/** True when [start, end) lies inside a span a stronger detector already claimed. */
-function alreadyClaimed(out: Candidates, start: number, end: number): boolean {
-  for (const c of out.list) if (c.start <= start && end <= c.end) return true;
-  return false;
+/** Answers "does a stronger detector's span contain [start, end)?" by binary search (a text can hold thousands of candidates). */
+class Claimed {
+  private readonly starts: number[];
+  /** largest end among candidates up to and including index i (by start) */
+  private readonly reach: number[];
+  constructor(list: readonly Range[]) {
+    const sorted = [...list].sort((a, b) => a.start - b.start);
+    this.starts = sorted.map((c) => c.start);
+    this.reach = [];
+    let far = -1;
+    for (const c of sorted) this.reach.push((far = Math.max(far, c.end)));
+  }
+  contains(start: number, end: number): boolean {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && this.reach[lo - 1] >= end;
+  }
 }
 
 export function detectHighEntropy(p: TextProfile, out: Candidates): void {
   const text = p.text;
-  if (p.digits === 0 || text.length < 16) return;
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
-    const t = m[0];
-    if (alreadyClaimed(out, m.index, m.index + t.length)) continue;
-    const c = charClasses(t);
-    if (c.digit === 0 || c.upper + c.lower === 0) continue;
-    const isHex = c.other === 0 && (c.upper === 0 || c.lower === 0) && /^[0-9a-fA-F]+$/.test(t);
-    let hit = false;
-    if (t.length >= 32 && c.upper >= 2 && c.lower >= 2 && c.digit >= 2 && !t.startsWith("/")) {
-      hit = shannonEntropy(t) >= 4.2 && t.split("/").filter((seg) => /^[A-Za-z]{5,}$/.test(seg)).length < 2;
-    }
-    if (!hit && nearCredentialWord(text, m.index)) {
-      const mixed = (c.upper > 0 && c.lower > 0) || c.other > 0 || (isHex && t.length >= 32);
-      hit = mixed && shannonEntropy(t) >= 3.2;
-    }
-    if (hit) out.add("high-entropy", m.index, m.index + t.length, Rank.heuristic);
+  const runs = p.tokenRuns;
+  if (p.digits === 0 || runs.length === 0) return;
+  // tokens never contain one another, so the spans claimed before this loop are all that matter
+  const claimed = new Claimed(out.list);
+  for (let r = 0; r < runs.length; r += 2) {
+    let end = runs[r + 1];
+    if (text.charCodeAt(end) === 61) end += text.charCodeAt(end + 1) === 61 ? 2 : 1; // base64 padding
+    judgeToken(text, runs[r], end, claimed, out);
   }
+}
+
+function judgeToken(text: string, start: number, end: number, claimed: Claimed, out: Candidates): void {
+  if (claimed.contains(start, end)) return;
+  const t = text.slice(start, end);
+  const c = charClasses(t);
+  if (c.digit === 0 || c.upper + c.lower === 0) return;
+  const isHex = c.other === 0 && (c.upper === 0 || c.lower === 0) && /^[0-9a-fA-F]+$/.test(t);
+  let hit = false;
+  if (t.length >= 32 && c.upper >= 2 && c.lower >= 2 && c.digit >= 2 && !t.startsWith("/")) {
+    hit = shannonEntropy(t) >= 4.2 && t.split("/").filter((seg) => /^[A-Za-z]{5,}$/.test(seg)).length < 2;
+  }
+  if (!hit && nearCredentialWord(text, start)) {
+    const mixed = (c.upper > 0 && c.lower > 0) || c.other > 0 || (isHex && t.length >= 32);
+    hit = mixed && shannonEntropy(t) >= 3.2;
+  }
+  if (hit) out.add("high-entropy", start, end, Rank.heuristic);
 }

@@ -4,7 +4,8 @@
  * in fields that obviously hold one.
  */
 import { ibanValid, luhnValid } from "./checksums.js";
-import { includesAny, type TextProfile } from "./profile.js";
+import { cue, includesAny, type TextProfile } from "./profile.js";
+import { asciiTable, execAt, inTable, stickyCopy } from "./scan.js";
 import { Candidates, Rank } from "./spans.js";
 
 function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void): void {
@@ -13,15 +14,31 @@ function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void):
 }
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
-const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+const WORD_CHAR = asciiTable(/\w/);
+const isWordChar = (c: string | undefined): boolean => c !== undefined && inTable(WORD_CHAR, c.charCodeAt(0));
 
 // ---- e-mail -------------------------------------------------------------------------------------
 
-const EMAIL =
-  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
+const EMAIL = stickyCopy(
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/,
+);
+const LOCAL_PART = asciiTable(/[A-Za-z0-9._%+-]/);
+const LOCAL_PART_MAX = 64;
+
+/** Each "@" names the one place its address can begin: the start of the local-part run before it. */
+function emailStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let at = text.indexOf("@"); at >= 0; at = text.indexOf("@", at + 1)) {
+    let i = at - 1;
+    while (i >= 0 && at - i <= LOCAL_PART_MAX && inTable(LOCAL_PART, text.charCodeAt(i))) i--;
+    if (i >= 0 && inTable(LOCAL_PART, text.charCodeAt(i))) continue; // local part too long
+    if (i + 1 < at) starts.push(i + 1);
+  }
+  return starts;
+}
 
 function emails(text: string, out: Candidates): void {
-  matchAll(EMAIL, text, (m) => out.add("email", m.index, m.index + m[0].length, Rank.structured));
+  execAt(EMAIL, text, emailStarts(text), (m) => out.add("email", m.index, m.index + m[0].length, Rank.structured));
 }
 
 // ---- phone --------------------------------------------------------------------------------------
@@ -90,9 +107,28 @@ function internationalPhoneEnd(text: string, plus: number): number {
 }
 
 /** North American numbers with separators: (406) 362-9432, 622-640-0778, 1-800-555-0199, 555.123.4567. */
-const NANP = /(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-]|\.\d)/g;
+const NANP = stickyCopy(/(?<![\w.+-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-]|\.\d)/);
+const isPhoneSeparator = (c: number): boolean => c === 32 || c === 46 || c === 45;
 /** Phone numbers after a label, in whatever local format: "tel: 020 7946 0958", "mobile 06 12 34 56 78". */
-const LABELLED_PHONE = /\b(?:phone|tel|telephone|mobile|cell|fax|whatsapp|call me(?: at| on)?)(?:[ \t]*(?:no\.?|number|#))?[ \t]*[:=]?[ \t]*(\(?\d[\d ().-]{5,18}\d)(?![\w])/gi;
+const LABELLED_PHONE = stickyCopy(/\b(?:phone|tel|telephone|mobile|cell|fax|whatsapp|call me(?: at| on)?)(?:[ \t]*(?:no\.?|number|#))?[ \t]*[:=]?[ \t]*(\(?\d[\d ().-]{5,18}\d)(?![\w])/i);
+const PHONE_LABEL_CUE = cue(["phone", "tel", "telephone", "mobile", "cell", "fax", "whatsapp", "call"]);
+
+/** "1-", "800-" or "(": the only ways a North American number begins. */
+function nanpStarts(p: TextProfile): number[] {
+  const text = p.text;
+  const digitLed = p.numbers((s, len, next) => isPhoneSeparator(next) && (len === 3 || (len === 1 && text.charCodeAt(s) === 49)));
+  const parens: number[] = [];
+  for (let i = text.indexOf("("); i >= 0; i = text.indexOf("(", i + 1)) parens.push(i);
+  return parens.length === 0 ? digitLed : mergeSorted(digitLed, parens);
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++]);
+  return out;
+}
 
 function internationalPhones(text: string, out: Candidates): void {
   for (let p = text.indexOf("+"); p >= 0; p = text.indexOf("+", p + 1)) {
@@ -102,8 +138,8 @@ function internationalPhones(text: string, out: Candidates): void {
   }
 }
 
-function labelledPhones(text: string, out: Candidates): void {
-  matchAll(LABELLED_PHONE, text, (m) => {
+function labelledPhones(p: TextProfile, out: Candidates): void {
+  execAt(LABELLED_PHONE, p.text, p.cues(PHONE_LABEL_CUE), (m) => {
     const digits = m[1].replace(/\D/g, "").length;
     if (digits < 7 || digits > 15) return;
     const start = m.index + m[0].length - m[1].length;
@@ -114,7 +150,9 @@ function labelledPhones(text: string, out: Candidates): void {
 // ---- payment card -------------------------------------------------------------------------------
 
 /** Runs of at least 13 digits, possibly grouped by single spaces or dashes. */
-const DIGIT_RUN = /(?<!\d)\d(?:[ -]?\d){12,}/g;
+const DIGIT_RUN = stickyCopy(/(?<!\d)\d(?:[ -]?\d){12,}/);
+const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
+const isUpperCode = (c: number): boolean => c >= 65 && c <= 90;
 const DIGIT_GROUP = /\d+/g;
 
 /** Card layouts as printed: one block of 13–19, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). */
@@ -139,8 +177,25 @@ function plausibleIssuer(digits: string): boolean {
   return false;
 }
 
-function cards(text: string, out: Candidates): void {
-  matchAll(DIGIT_RUN, text, (m) => {
+/** Digits in the chain of digit groups from `s` joined by single spaces or dashes (a card number needs 13). */
+function digitChainLength(text: string, s: number): number {
+  let digits = 0;
+  let i = s;
+  for (;;) {
+    while (isDigitCode(text.charCodeAt(i))) {
+      i++;
+      digits++;
+    }
+    const sep = text.charCodeAt(i);
+    if ((sep === 32 || sep === 45) && isDigitCode(text.charCodeAt(i + 1))) i++;
+    else return digits;
+  }
+}
+
+function cards(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  const starts = p.numbers((s) => digitChainLength(text, s) >= 13);
+  execAt(DIGIT_RUN, text, starts, (m) => {
     // split into groups with their offsets; drop a group glued to letters (part of a word or hex string)
     const groups: { start: number; end: number }[] = [];
     const g = DIGIT_GROUP;
@@ -168,14 +223,17 @@ function cards(text: string, out: Candidates): void {
 // ---- national identifiers -----------------------------------------------------------------------
 
 /** US SSN with separators; area 000/666/9xx, group 00 and serial 0000 are never issued. */
-const SSN = /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g;
+const SSN = stickyCopy(/(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/);
 /** UK National Insurance number (HMRC prefix rules). */
-const NINO = /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g;
+const NINO = stickyCopy(/\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/);
 /** Brazilian CPF in its printed form. */
-const CPF = /(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/g;
-const ID_LABEL_WORDS =
-  /\b(?:social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: number| no\.?| card)?|passport(?: number| no\.?| #)?|driver'?s? licen[cs]e(?: number| no\.?)?|tax (?:id|number)|personal (?:id|number)|id (?:number|card)|aadhaa?r|personnummer|steuer-?id)(?![A-Za-z])/gi;
-const ID_LABEL_ACRONYMS = /\b(?:SSN|SIN|NIR|BSN|PESEL|DNI|NIE|CPF|TIN|NINO|NIN|PPSN|CURP|NRIC|HKID)\b/g;
+const CPF = stickyCopy(/(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/);
+const ID_LABEL_WORDS = stickyCopy(
+  /\b(?:social security(?: number| no\.?)?|national (?:id|identity|insurance)(?: number| no\.?| card)?|passport(?: number| no\.?| #)?|driver'?s? licen[cs]e(?: number| no\.?)?|tax (?:id|number)|personal (?:id|number)|id (?:number|card)|aadhaa?r|personnummer|steuer-?id)(?![A-Za-z])/i,
+);
+const ID_LABEL_CUE = cue(["social", "national", "passport", "driver", "tax", "personal", "id", "aadhar", "personnummer", "steuer"]);
+// capitalised, so they begin where p.capsStarts says
+const ID_LABEL_ACRONYMS = stickyCopy(/\b(?:SSN|SIN|NIR|BSN|PESEL|DNI|NIE|CPF|TIN|NINO|NIN|PPSN|CURP|NRIC|HKID)\b/);
 const ID_VALUE = /[ \t]*(?:[:#=]|no\.?|number|\.)?[ \t]*(\d{3,4}(?:[ -]\d{2,4}){1,3}(?![\d])|[A-Za-z0-9][A-Za-z0-9./-]{3,20}[A-Za-z0-9])/y;
 
 function labelledIds(p: TextProfile, out: Candidates): void {
@@ -190,8 +248,8 @@ function labelledIds(p: TextProfile, out: Candidates): void {
     const kind = /^(?:SSN|social)/i.test(m[0]) ? "ssn" : "national-id";
     out.add(kind, start, ID_VALUE.lastIndex, Rank.structured);
   };
-  if (includesAny(p.lower, ID_LABELS)) matchAll(ID_LABEL_WORDS, text, labelled);
-  matchAll(ID_LABEL_ACRONYMS, text, labelled);
+  execAt(ID_LABEL_WORDS, text, p.cues(ID_LABEL_CUE), labelled);
+  execAt(ID_LABEL_ACRONYMS, text, p.caps((s) => isUpperCode(text.charCodeAt(s + 2))), labelled);
 }
 
 // ---- IBAN ---------------------------------------------------------------------------------------
@@ -205,11 +263,12 @@ const IBAN_LENGTH: Record<string, number> = {
   PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TN: 24,
   TR: 26, UA: 29, VG: 24, XK: 20,
 };
-const IBAN_START = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])/g;
+const IBAN_START = stickyCopy(/(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])/);
 const isIbanChar = (c: string | undefined): boolean => c !== undefined && ((c >= "0" && c <= "9") || (c >= "A" && c <= "Z"));
 
-function ibans(text: string, out: Candidates): void {
-  matchAll(IBAN_START, text, (m) => {
+function ibans(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  execAt(IBAN_START, text, p.caps((s) => isDigitCode(text.charCodeAt(s + 2)) && isDigitCode(text.charCodeAt(s + 3))), (m) => {
     const want = IBAN_LENGTH[m[1]];
     if (!want) return;
     let compact = text.slice(m.index, m.index + 4);
@@ -227,9 +286,10 @@ function ibans(text: string, out: Candidates): void {
 // ---- IP addresses -------------------------------------------------------------------------------
 
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, "g");
+const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, "y");
 const VERSION_WORD = /(?:version|ver\.?|build|release|v)[ \t:=]*$/i;
-const IPV6_CANDIDATE = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?![\w:])/g;
+const IPV6_CANDIDATE = stickyCopy(/(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?![\w:])/);
+const HEX_OR_COLON = asciiTable(/[0-9A-Fa-f:]/);
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 
 function ipv6Valid(s: string): boolean {
@@ -245,16 +305,29 @@ function ipv6Valid(s: string): boolean {
 /** Loopback and "any" addresses name no one. */
 const NOT_PERSONAL_IPV4 = /^(?:127\.|0\.0\.0\.0$)/;
 
-function ipv4(text: string, out: Candidates): void {
-  matchAll(IPV4, text, (m) => {
+function ipv4(p: TextProfile, out: Candidates): void {
+  const text = p.text;
+  execAt(IPV4, text, p.numbers((_s, len, next) => len <= 3 && next === 46), (m) => {
     if (NOT_PERSONAL_IPV4.test(m[0])) return;
     if (VERSION_WORD.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
     out.add("ip", m.index, m.index + m[0].length, Rank.structured);
   });
 }
 
+/** An address begins where its run of hex digits and colons begins, with a colon among its first five characters. */
+function ipv6Starts(text: string): number[] {
+  const starts: number[] = [];
+  for (let colon = text.indexOf(":"); colon >= 0; colon = text.indexOf(":", colon + 1)) {
+    let i = colon - 1;
+    while (i >= 0 && colon - i <= 4 && inTable(HEX_OR_COLON, text.charCodeAt(i))) i--;
+    if (i >= 0 && inTable(HEX_OR_COLON, text.charCodeAt(i))) continue; // the run began earlier: an earlier colon decides
+    starts.push(i + 1);
+  }
+  return starts;
+}
+
 function ipv6(text: string, out: Candidates): void {
-  matchAll(IPV6_CANDIDATE, text, (m) => {
+  execAt(IPV6_CANDIDATE, text, ipv6Starts(text), (m) => {
     if (!ipv6Valid(m[0])) return;
     out.add("ip", m.index, m.index + m[0].length, Rank.structured);
   });
@@ -313,8 +386,14 @@ const NAME_CUE = new RegExp(
     "\\b(?<signoff>regards|best regards|kind regards|sincerely|thanks|thank you|cheers|best),?[ \\t]*(?:\\r?\\n|\\\\n)[ \\t]*",
     '\\b(?<header>from|to|cc|bcc|reply-to|sender):[ \\t]*"?',
   ].join("|"),
-  "gi",
+  "iy",
 );
+const NAME_CUE_WORDS = cue([
+  ..."customer client contact full first last name patient employee requester caller reported submitted requested cardholder account".split(" "),
+  ..."dear hi hello hey attn attention my".split(" "),
+  ..."regards best kind sincerely thanks thank cheers".split(" "),
+  ..."from to cc bcc reply-to sender".split(" "),
+]);
 
 function names(p: TextProfile, out: Candidates): void {
   const text = p.text;
@@ -327,7 +406,7 @@ function names(p: TextProfile, out: Candidates): void {
       if (n && text[n.end] === '"') out.add("name", n.start, n.end, Rank.structured);
     });
   }
-  matchAll(NAME_CUE, text, (m) => {
+  execAt(NAME_CUE, text, p.cues(NAME_CUE_WORDS), (m) => {
     const g = m.groups ?? {};
     const at = m.index + m[0].length;
     const n = nameAt(text, at, g.label && !g.single ? 2 : 1);
@@ -338,23 +417,22 @@ function names(p: TextProfile, out: Candidates): void {
   });
 }
 
-const PHONE_LABELS = ["phone", "tel", "mobile", "cell", "fax", "whatsapp", "call me"];
-const ID_LABELS = ["social", "national", "passport", "licen", "tax", "personal", "id ", "aadha", "personnummer", "steuer"];
 const NAME_FIELD_KEYS = ["name", "customer", "contact", "requester", "caller", "patient", "employee", "by\"", "cardholder"];
 
 export function detectPersonalData(p: TextProfile, out: Candidates): void {
   const text = p.text;
   if (p.at) emails(text, out);
   if (p.plus && p.digits >= 6) internationalPhones(text, out);
-  if (p.digits >= 10) matchAll(NANP, text, (m) => out.add("phone", m.index, m.index + m[0].length, Rank.structured));
-  if (p.digits >= 7 && includesAny(p.lower, PHONE_LABELS)) labelledPhones(text, out);
-  if (p.digits >= 13) cards(text, out);
-  if (p.digits >= 9) matchAll(SSN, text, (m) => out.add("ssn", m.index, m.index + m[0].length, Rank.structured));
-  if (p.digits >= 6) matchAll(NINO, text, (m) => out.add("national-id", m.index, m.index + m[0].length, Rank.structured));
-  if (p.digits >= 11 && p.dot) matchAll(CPF, text, (m) => out.add("national-id", m.index, m.index + m[0].length, Rank.structured));
+  const add = (kind: string) => (m: RegExpExecArray) => out.add(kind, m.index, m.index + m[0].length, Rank.structured);
+  if (p.digits >= 10) execAt(NANP, text, nanpStarts(p), add("phone"));
+  if (p.digits >= 7) labelledPhones(p, out);
+  if (p.digits >= 13) cards(p, out);
+  if (p.digits >= 9) execAt(SSN, text, p.numbers((_s, len, next) => len === 3 && (next === 45 || next === 32)), add("ssn"));
+  if (p.digits >= 6) execAt(NINO, text, p.caps((s) => isDigitCode(text.charCodeAt(text.charCodeAt(s + 2) === 32 ? s + 3 : s + 2))), add("national-id"));
+  if (p.digits >= 11 && p.dot) execAt(CPF, text, p.numbers((_s, len, next) => len === 3 && next === 46), add("national-id"));
   if (p.digits >= 4) labelledIds(p, out);
-  if (p.digits >= 11) ibans(text, out);
-  if (p.digits >= 4 && p.dot) ipv4(text, out);
+  if (p.digits >= 11) ibans(p, out);
+  if (p.digits >= 4 && p.dot) ipv4(p, out);
   if (p.colons >= 2 && (p.colons >= 7 || text.includes("::"))) ipv6(text, out);
   names(p, out);
 }

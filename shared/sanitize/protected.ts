@@ -2,48 +2,63 @@
  * Operational identifiers support needs verbatim. A heuristic or PII detector that overlaps one of
  * these gives way (a GUID's digit groups are not a phone number; a sha256 digest is not a key).
  */
-import { includesAny, type TextProfile } from "./profile.js";
+import { cue, type TextProfile } from "./profile.js";
+import { asciiTable, execAt, inTable, stickyCopy } from "./scan.js";
 import type { Range } from "./spans.js";
 
 /** Foundry / OpenAI object ID prefixes (classic threads and v2 responses) plus a few common siblings. */
 const ID_PREFIXES =
   "run|thread|asst|msg|step|call|resp|conv|file|vs|vsfb|batch|ftjob|ftckpt|req|fc|rs|ci|mcpr|mcpl|evt|item|cmpl|chatcmpl|caresp|agent";
 /** A prefixed object ID, e.g. run_EiwaEw5Cj97zEZilBZzdYnNw, chatcmpl-AbC123…, resp_68af…. */
-export const PREFIXED_ID = new RegExp(`\\b(?:${ID_PREFIXES})[_-][A-Za-z0-9][A-Za-z0-9_-]{5,}`, "g");
+const PREFIXED_ID = new RegExp(`\\b(?:${ID_PREFIXES})[_-][A-Za-z0-9][A-Za-z0-9_-]{5,}`, "y");
+const PREFIXED_ID_CUE = cue(ID_PREFIXES.split("|"));
 const PREFIXED_ID_WHOLE = new RegExp(`^(?:${ID_PREFIXES})[_-][A-Za-z0-9][A-Za-z0-9_-]{5,}$`);
 
-const GUID = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g;
+const GUID = stickyCopy(/\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/);
+const HEX = asciiTable(/[0-9a-fA-F]/);
+const WORD = asciiTable(/\w/);
+
+/** A GUID's first dash is 8 hex digits after its start, and that start follows no word character. */
+function guidStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let d = text.indexOf("-", 8); d >= 0; d = text.indexOf("-", d + 1)) {
+    const s = d - 8;
+    if (s > 0 && inTable(WORD, text.charCodeAt(s - 1))) continue;
+    let i = s;
+    while (i < d && inTable(HEX, text.charCodeAt(i))) i++;
+    if (i === d) starts.push(s);
+  }
+  return starts;
+}
 const GUID_WHOLE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** ISO 8601 dates and timestamps (2026-09-17, 2026-09-17T18:52:39.000Z, 2026-09-17 18:52:39+02:00). */
-const ISO_TIME = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?(?![\d])/g;
+const ISO_TIME = stickyCopy(/\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?(?![\d])/);
 
 /** A digest that says it is one: "sha256 9f86…", "etag: 0x8D…", "md5=…", "sha256-<base64>". */
-const LABELLED_DIGEST =
-  /\b(?:sha-?(?:1|224|256|384|512)|md5|hash|digest|checksum|etag|commit)\b["']?[\s:=#(-]{0,4}["']?(?:0x)?(?:[0-9a-fA-F]{32,128}\b|[A-Za-z0-9+/]{40,88}={0,2})/gi;
+const LABELLED_DIGEST = stickyCopy(
+  /\b(?:sha-?(?:1|224|256|384|512)|md5|hash|digest|checksum|etag|commit)\b["']?[\s:=#(-]{0,4}["']?(?:0x)?(?:[0-9a-fA-F]{32,128}\b|[A-Za-z0-9+/]{40,88}={0,2})/i,
+);
+const DIGEST_CUE = cue(["sha", "md5", "hash", "digest", "checksum", "etag", "commit"]);
 
 /** Azure resource IDs: names of things, not credentials. */
 const RESOURCE_ID = /\/subscriptions\/[0-9a-fA-F-]{36}(?:\/[A-Za-z0-9._()-]+)*/g;
 
-const DIGEST_WORDS = ["sha", "md5", "hash", "digest", "checksum", "etag", "commit"];
 
-/** Each pattern with the cheap test that must pass before it is worth running. */
-const PATTERNS: readonly [RegExp, (p: TextProfile) => boolean][] = [
-  [PREFIXED_ID, (p) => p.text.includes("_") || p.text.includes("-")],
-  [GUID, (p) => p.text.includes("-")],
-  [ISO_TIME, (p) => p.digits >= 8 && p.text.includes("-")],
-  [LABELLED_DIGEST, (p) => includesAny(p.lower, DIGEST_WORDS)],
-  [RESOURCE_ID, (p) => p.text.includes("/subscriptions/")],
-];
+function scanAll(re: RegExp, text: string, out: Range[]): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ start: m.index, end: m.index + m[0].length });
+}
 
 export function protectedRanges(p: TextProfile): Range[] {
   const text = p.text;
   const out: Range[] = [];
-  for (const [re, worth] of PATTERNS) {
-    if (!worth(p)) continue;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) out.push({ start: m.index, end: m.index + m[0].length });
-  }
+  const push = (m: RegExpExecArray): void => void out.push({ start: m.index, end: m.index + m[0].length });
+  execAt(PREFIXED_ID, text, p.cues(PREFIXED_ID_CUE), push);
+  execAt(GUID, text, guidStarts(text), push);
+  if (p.digits >= 8) execAt(ISO_TIME, text, p.numbers((_s, len, next) => len === 4 && next === 45), push);
+  execAt(LABELLED_DIGEST, text, p.cues(DIGEST_CUE), push);
+  if (text.includes("/subscriptions/")) scanAll(RESOURCE_ID, text, out);
   return out;
 }
 

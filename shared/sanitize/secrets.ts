@@ -7,35 +7,60 @@
 import { isOperationalId } from "./protected.js";
 import { Candidates, Rank } from "./spans.js";
 import { charClasses, shannonEntropy } from "./checksums.js";
-import { includesAny, type TextProfile } from "./profile.js";
+import { cue, includesAny, type TextProfile } from "./profile.js";
+import { asciiTable, execAt, inTable, literalStarts, stickyCopy } from "./scan.js";
 
+/**
+ * A key format that identifies itself. Its sticky pattern is tried only where a match can begin:
+ * at word starts cued by `words` (the keywords its matches begin with), or `offset` characters
+ * before one of `anchors` (literals every match holds).
+ */
 interface Format {
   kind: string;
   re: RegExp;
-  /** cheap substring tests before running the expression (any one suffices) */
-  gate?: readonly string[];
+  cue?: number;
+  anchors?: readonly string[];
+  offset?: number;
 }
 
-/** Key formats that identify themselves. Prefixes from each provider's documentation. */
+const led = (kind: string, re: RegExp, words: readonly string[]): Format => ({ kind, re: stickyCopy(re), cue: cue(words) });
+const anchored = (kind: string, re: RegExp, anchors: readonly string[], offset: number): Format => ({ kind, re: stickyCopy(re), anchors, offset });
+
+/** Prefixes from each provider's documentation. */
 const FORMATS: readonly Format[] = [
-  { kind: "github-token", re: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b/g, gate: ["gh"] },
-  { kind: "github-token", re: /\bgithub_pat_[A-Za-z0-9_]{22,255}/g, gate: ["github_pat_"] },
-  { kind: "aws-key", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g, gate: ["IA", "ACCA"] },
+  led("github-token", /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b/, ["gh"]),
+  led("github-token", /\bgithub_pat_[A-Za-z0-9_]{22,255}/, ["github_pat_"]),
+  led("aws-key", /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/, ["AKIA", "ASIA", "ABIA", "ACCA"]),
   // OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-) share the shape
-  { kind: "openai-key", re: /\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}/g, gate: ["sk-"] },
-  { kind: "slack-token", re: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g, gate: ["xox"] },
-  { kind: "slack-token", re: /\bxapp-\d-[A-Za-z0-9-]{10,}/g, gate: ["xapp-"] },
-  { kind: "slack-webhook", re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g, gate: ["hooks.slack.com"] },
-  { kind: "stripe-key", re: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}/g, gate: ["_live_", "_test_"] },
-  { kind: "stripe-key", re: /\bwhsec_[A-Za-z0-9]{24,}/g, gate: ["whsec_"] },
-  { kind: "google-api-key", re: /\bAIza[0-9A-Za-z_-]{35}/g, gate: ["AIza"] },
-  { kind: "npm-token", re: /\bnpm_[A-Za-z0-9]{36}\b/g, gate: ["npm_"] },
+  led("openai-key", /\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}/, ["sk-"]),
+  led("slack-token", /\bxox[abposre]-[A-Za-z0-9-]{10,}/, ["xox"]),
+  led("slack-token", /\bxapp-\d-[A-Za-z0-9-]{10,}/, ["xapp-"]),
+  anchored("slack-webhook", /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/, ["https://hooks.slack.com/services/"], 0),
+  led("stripe-key", /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}/, ["sk_", "rk_", "pk_"]),
+  led("stripe-key", /\bwhsec_[A-Za-z0-9]{24,}/, ["whsec_"]),
+  led("google-api-key", /\bAIza[0-9A-Za-z_-]{35}/, ["AIza"]),
+  led("npm-token", /\bnpm_[A-Za-z0-9]{36}\b/, ["npm_"]),
   // Entra ID (Azure AD) client secrets: 3 chars, a digit, "Q~", 34 chars = 40
-  { kind: "client-secret", re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~-])/g, gate: ["Q~"] },
-  // Azure Storage account keys: 64 random bytes → 86 base64 chars + "=="
-  { kind: "connection-string", re: /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==/g, gate: ["=="] },
-  { kind: "jwt", re: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, gate: ["eyJ"] },
+  anchored("client-secret", /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~-])/, ["Q~"], 4),
+  led("jwt", /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/, ["eyJ"]),
 ];
+
+const BASE64 = asciiTable(/[A-Za-z0-9+/]/);
+const STORAGE_KEY_BODY = 86;
+
+/** Azure Storage account keys: 64 random bytes → 86 base64 characters + "==", as a whole base64 run. Read back from each "==". */
+function storageAccountKeys(text: string, out: Candidates): void {
+  let from = 0;
+  for (let q = text.indexOf("=="); q >= 0; q = text.indexOf("==", q + 1)) {
+    const s = q - STORAGE_KEY_BODY;
+    if (s < from || (s > 0 && inTable(BASE64, text.charCodeAt(s - 1)))) continue;
+    let i = q - 1;
+    while (i >= s && inTable(BASE64, text.charCodeAt(i))) i--;
+    if (i >= s) continue;
+    out.add("connection-string", s, q + 2, Rank.format);
+    from = q + 2;
+  }
+}
 
 const PEM_HEADER = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----/g;
 /** A block cut short (log truncation): the header and every base64 line after it (real or JSON-escaped newlines). */
@@ -60,21 +85,25 @@ function privateKeys(text: string, out: Candidates): void {
   }
 }
 
-const BEARER = /\bBearer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g;
+const BEARER_CUE = cue(["Bearer"]);
+const BEARER = stickyCopy(/\bBearer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/);
 const AUTHORIZATION_SCHEMES = /^(?:Bearer|Basic|Token|Digest|SharedKey|SharedAccessSignature|Negotiate|NTLM|AWS4-HMAC-SHA256)[ \t]+/;
 
-const SAS_SIGNATURE = /(?<![A-Za-z0-9_])sig=([^&\s"'<>;|]{10,})/g;
+// the look-behind makes "sig=" begin a word
+const SAS_CUE = cue(["sig="]);
+const SAS_SIGNATURE = stickyCopy(/(?<![A-Za-z0-9_])sig=([^&\s"'<>;|]{10,})/);
 
-const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_SECRET = stickyCopy(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/);
 const AWS_WORD = /aws|secret_?access/i;
-const AWS_GATE = ["aws", "secret_access", "secretaccess"];
+/** The lower-case spellings AWS_WORD matches; a key counts only within 100 characters after one. */
+const AWS_WORDS = ["aws", "secret_access", "secretaccess"];
+const AWS_REACH = 100;
 
-const CLI_FLAG = /(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|sas-token)[ =]("[^"\n]*"|'[^'\n]*'|[^\s"']+)/gi;
+const CLI_FLAG = stickyCopy(/(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|sas-token)[ =]("[^"\n]*"|'[^'\n]*'|[^\s"']+)/i);
 
-/** Assignment operators; the key is read backwards from each (cheaper than matching every identifier). */
-const ASSIGN_OPERATOR = /[:=]/g;
 /** "my password is hunter2": prose only counts for the password family. */
-const PASSWORD_IS = /\b(?:password|passwd|passcode|pwd)[ \t]+(?:is|was)[ \t]+:?[ \t]*/gi;
+const PASSWORD_IS = stickyCopy(/\b(?:password|passwd|passcode|pwd)[ \t]+(?:is|was)[ \t]+:?[ \t]*/i);
+const PASSWORD_IS_CUE = cue(["password", "passwd", "passcode", "pwd"]);
 /** Cheap filter on a key's ending before normalizing it. */
 const CREDENTIAL_ENDING = /(?:pass(?:word|wd|phrase)?|pwd|secret|key|token|sig|signature|credentials?|string|authorization|id)$/i;
 
@@ -154,12 +183,11 @@ function keyBefore(text: string, op: number): string | undefined {
   return text.slice(start, end);
 }
 
-const UNQUOTED_STOP = new Set([..." \t\r\n\"'`;,&|<>)]}\\"]);
-
-const PROSE_STOP = new Set([..." \t\r\n\"'`"]);
+const UNQUOTED_STOP = asciiTable(/[ \t\r\n"'`;,&|<>)\]}\\]/);
+const PROSE_STOP = asciiTable(/[ \t\r\n"'`]/);
 
 /** Reads the value after an assignment: quoted up to its closing quote, otherwise up to a delimiter. */
-function readValue(text: string, at: number, stops: ReadonlySet<string> = UNQUOTED_STOP): { start: number; end: number; quoted: boolean } {
+function readValue(text: string, at: number, stops: Uint8Array = UNQUOTED_STOP): { start: number; end: number; quoted: boolean } {
   const q = text[at];
   if (q === '"' || q === "'") {
     for (let i = at + 1; i < text.length; i++) {
@@ -174,7 +202,7 @@ function readValue(text: string, at: number, stops: ReadonlySet<string> = UNQUOT
     at += 1; // unterminated quote: read it as unquoted
   }
   let end = at;
-  while (end < text.length && !stops.has(text[end])) end++;
+  while (end < text.length && !inTable(stops, text.charCodeAt(end))) end++;
   // a sentence full stop (or comma, in prose) is not part of the value
   while (end > at && (text[end - 1] === "." || (stops === PROSE_STOP && text[end - 1] === ","))) end--;
   return { start: at, end, quoted: false };
@@ -212,12 +240,11 @@ function acceptValue(value: string, family: Family, viaIs: boolean): boolean {
   }
 }
 
+/** Each ":" or "=" operator, its key read backwards (cheaper than matching every identifier). */
 function assignments(p: TextProfile, out: Candidates): void {
   const text = p.text;
   let resumeAt = 0;
-  ASSIGN_OPERATOR.lastIndex = 0;
-  for (let m = ASSIGN_OPERATOR.exec(text); m; m = ASSIGN_OPERATOR.exec(text)) {
-    const op = m.index;
+  for (const op of p.operators) {
     if (op < resumeAt) continue;
     const key = keyBefore(text, op);
     if (!key) continue;
@@ -229,12 +256,9 @@ function assignments(p: TextProfile, out: Candidates): void {
     const end = assignedValue(text, at, cls, false, out);
     if (end > 0) resumeAt = end;
   }
-  if (p.lower.includes(" is ") || p.lower.includes(" was ")) {
-    PASSWORD_IS.lastIndex = 0;
-    for (let m = PASSWORD_IS.exec(text); m; m = PASSWORD_IS.exec(text)) {
-      assignedValue(text, m.index + m[0].length, ["password", "password"], true, out);
-    }
-  }
+  execAt(PASSWORD_IS, text, p.cues(PASSWORD_IS_CUE), (m) => {
+    assignedValue(text, m.index + m[0].length, ["password", "password"], true, out);
+  });
 }
 
 /** Reads and judges the value at `at`; adds a candidate and returns its end, or 0. */
@@ -271,57 +295,72 @@ function urlCredentials(text: string, out: Candidates): void {
   }
 }
 
-function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void): void {
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) each(m);
+/** Where an AWS secret key may begin: starts of base64 runs up to AWS_REACH characters after an AWS word. */
+function awsKeyStarts(p: TextProfile): number[] {
+  const text = p.text;
+  const boundary = (s: number): boolean =>
+    inTable(BASE64, text.charCodeAt(s)) && (s === 0 || !(inTable(BASE64, text.charCodeAt(s - 1)) || text.charCodeAt(s - 1) === 61));
+  // lower-casing can change the length (İ → i̇); then positions don't line up and every run is a candidate
+  if (p.lower.length !== text.length) {
+    const all: number[] = [];
+    for (let s = 0; s < text.length; s++) if (boundary(s)) all.push(s);
+    return all;
+  }
+  const windows: [number, number][] = [];
+  for (const w of AWS_WORDS) {
+    for (let i = p.lower.indexOf(w); i >= 0; i = p.lower.indexOf(w, i + 1)) windows.push([i + w.length, i + AWS_REACH]);
+  }
+  windows.sort((a, b) => a[0] - b[0]);
+  const starts: number[] = [];
+  let next = 0;
+  for (const [a, b] of windows) {
+    for (let s = Math.max(a, next); s <= b && s < text.length; s++) if (boundary(s)) starts.push(s);
+    next = Math.max(next, b + 1);
+  }
+  return starts;
 }
 
 export function detectSecrets(p: TextProfile, out: Candidates): void {
   const text = p.text;
   for (const f of FORMATS) {
-    if (f.gate && !includesAny(text, f.gate)) continue;
-    matchAll(f.re, text, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
+    const starts = f.cue !== undefined ? p.cues(f.cue) : literalStarts(text, f.anchors ?? [], f.offset);
+    execAt(f.re, text, starts, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
   }
+  storageAccountKeys(text, out);
 
   if (text.includes("PRIVATE KEY")) privateKeys(text, out);
 
-  if (text.includes("Bearer")) {
-    matchAll(BEARER, text, (m) => {
-      const token = m[1];
-      const c = charClasses(token);
-      if (c.digit + c.other === 0) return; // "Bearer authentication" is prose
-      const start = m.index + m[0].length - token.length;
-      out.add("bearer", start, start + token.length, Rank.assignment);
-    });
-  }
+  execAt(BEARER, text, p.cues(BEARER_CUE), (m) => {
+    const token = m[1];
+    const c = charClasses(token);
+    if (c.digit + c.other === 0) return; // "Bearer authentication" is prose
+    const start = m.index + m[0].length - token.length;
+    out.add("bearer", start, start + token.length, Rank.assignment);
+  });
 
-  if (text.includes("sig=")) {
-    matchAll(SAS_SIGNATURE, text, (m) => {
-      const start = m.index + m[0].length - m[1].length;
-      out.add("sas", start, m.index + m[0].length, Rank.assignment);
-    });
-  }
+  execAt(SAS_SIGNATURE, text, p.cues(SAS_CUE), (m) => {
+    const start = m.index + m[0].length - m[1].length;
+    out.add("sas", start, m.index + m[0].length, Rank.assignment);
+  });
 
-  if (includesAny(p.lower, AWS_GATE)) {
-    matchAll(AWS_SECRET, text, (m) => {
+  if (includesAny(p.lower, AWS_WORDS)) {
+    execAt(AWS_SECRET, text, awsKeyStarts(p), (m) => {
       const c = charClasses(m[0]);
       if (c.upper === 0 || c.lower === 0) return; // hex digests are single-case
-      if (!AWS_WORD.test(text.slice(Math.max(0, m.index - 100), m.index))) return;
+      if (!AWS_WORD.test(text.slice(Math.max(0, m.index - AWS_REACH), m.index))) return;
       out.add("aws-key", m.index, m.index + 40, Rank.format);
     });
   }
 
-  if (text.includes("--")) {
-    matchAll(CLI_FLAG, text, (m) => {
-      let v = m[1];
-      let start = m.index + m[0].length - v.length;
-      if (v.startsWith('"') || v.startsWith("'")) {
-        v = v.slice(1, -1);
-        start += 1;
-      }
-      if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
-    });
-  }
+  execAt(CLI_FLAG, text, literalStarts(text, ["--"]), (m) => {
+    let v = m[1];
+    let start = m.index + m[0].length - v.length;
+    if (v.startsWith('"') || v.startsWith("'")) {
+      v = v.slice(1, -1);
+      start += 1;
+    }
+    if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
+  });
 
   if (text.includes("://")) urlCredentials(text, out);
   assignments(p, out);

@@ -19,39 +19,95 @@ import type { CommitResult, OutboxItem, RunChange, RunHead, RunQuery, RunStore, 
 // The RunStore of `simulate --stack memory` and the 100k-run benchmark. It keeps the Table store's
 // semantics (ETags, conflicts, the active index as a cache, paging) and counts the requests the
 // Table store would send for the same call, so a benchmark on either compares fairly.
-// Heads are kept as JSON strings: the leanest form in V8, shared by the run and its index entry,
-// and every read hands out a fresh copy as Table Storage would.
+// Every read hands out a fresh copy, as Table Storage would. Memory is what limits it (the
+// benchmark holds 100k active runs in one Functions-sized process), so one record per run does
+// every job: it is the head (kept as compact JSON, see HeadCodec), the active-index entry (in the
+// memory store an index entry always equals its head, so a copy would only cost memory) and the
+// lookup hit; ETags are numbers until read, and transitions one small JSON string.
 
-interface RunRecord {
+/** One transition row without its run's keys (the record holds them). */
+type TransitionTuple = [seq: number, at: Instant, from: Transition["from"], to: Transition["to"]];
+
+interface RunRecord extends LookupHit {
+  /** The head as HeadCodec JSON. */
   json: string;
-  etag: string;
-  registeredAt: Instant;
+  etag: number;
   updatedAt: Instant;
   terminal: boolean;
   pendingCount: number;
-  hit: LookupHit;
-  transitions: Transition[];
+  /** JSON of TransitionTuple[], sorted by seq. */
+  transitions: string;
   outbox?: Map<string, OutboxItem>;
 }
 
-interface IndexEntry {
-  json: string;
-  etag: string;
-  shard: number;
-  updatedAt: Instant;
-  pending: boolean;
+/** Key orders seen so far are shared; past this many distinct ones a head is kept as plain JSON. */
+const MAX_HEAD_SHAPES = 512;
+const REF_KEYS = "project,api,runId,threadId";
+
+/**
+ * Heads as compact JSON: `[shape, ...values]`, the values in the order of a key list every head
+ * of that shape shares, and `ref` as `[project, api, runId, threadId]`. About half the size of
+ * `JSON.stringify(head)` (key names are most of it), with the same round trip: undefined fields
+ * are left out and restored as absent, as plain JSON would.
+ */
+class HeadCodec {
+  private readonly shapes: string[][] = [];
+  private readonly shapeIds = new Map<string, number>();
+
+  encode(head: RunHead): string {
+    const h = head as unknown as Record<string, unknown>;
+    const keys = Object.keys(h).filter((k) => h[k] !== undefined);
+    const signature = keys.join(",");
+    let id = this.shapeIds.get(signature);
+    if (id === undefined) {
+      if (this.shapes.length >= MAX_HEAD_SHAPES) return JSON.stringify(head);
+      id = this.shapes.push(keys) - 1;
+      this.shapeIds.set(signature, id);
+    }
+    const values: unknown[] = [id];
+    for (const k of keys) values.push(k === "ref" ? this.encodeRef(head.ref) : h[k]);
+    return JSON.stringify(values);
+  }
+
+  decode(json: string): RunHead {
+    const parsed = JSON.parse(json) as unknown;
+    if (!Array.isArray(parsed)) return parsed as RunHead;
+    const keys = this.shapes[parsed[0] as number];
+    const head: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const v = parsed[i + 1];
+      head[keys[i]] = keys[i] === "ref" && Array.isArray(v) ? { project: v[0], api: v[1], runId: v[2], threadId: v[3] } : v;
+    }
+    return head as unknown as RunHead;
+  }
+
+  private encodeRef(ref: RunHead["ref"]): unknown {
+    const r = ref as unknown as Record<string, unknown>;
+    const keys = Object.keys(r).filter((k) => r[k] !== undefined);
+    return keys.join(",") === REF_KEYS ? [ref.project, ref.api, ref.runId, ref.threadId] : ref;
+  }
 }
+
+const formatEtag = (n: number): string => `W/"m${n}"`;
+const tuplesOf = (rec: RunRecord): TransitionTuple[] => JSON.parse(rec.transitions) as TransitionTuple[];
 
 export class MemoryRunStore implements RunStore {
   readonly counters: StoreCounters = { reads: 0, writes: 0 };
   private etagSeq = 0;
+  private readonly codec = new HeadCodec();
   private readonly runs = new Map<string, RunRecord>();
-  private readonly index = new Map<number, Map<string, IndexEntry>>();
+  /** The active index: shard → run key → the run's record. */
+  private readonly index = new Map<number, Map<string, RunRecord>>();
   /** Index entries with pending outbox rows (the Table store's `pending eq true` filter). */
-  private readonly pendingIndex = new Map<string, IndexEntry>();
+  private readonly pendingIndex = new Map<string, RunRecord>();
   private readonly activeCounts = new Map<string, Map<number, number>>();
-  /** Most lookup keys (run, thread, session IDs) name one run: such a key holds the hit itself, not a Map. */
-  private readonly lookups = new Map<string, LookupHit | Map<string, LookupHit>>();
+  /**
+   * Lookup rows per kind, keyed by the ID itself. Most IDs (run, thread, session) name one run:
+   * such a key holds the record itself, not a Map.
+   */
+  private readonly lookups = new Map<LookupKind, Map<string, RunRecord | Map<string, RunRecord>>>();
+  /** One copy of each project name, however many runs carry it. */
+  private readonly projects = new Map<string, string>();
 
   async init(): Promise<void> {
     this.counters.writes += 3; // three createTable calls
@@ -60,7 +116,7 @@ export class MemoryRunStore implements RunStore {
   async getHead(project: string, runId: string): Promise<StoredHead | undefined> {
     this.counters.reads++;
     const rec = this.runs.get(runKeyOf(project, runId));
-    return rec ? { head: JSON.parse(rec.json) as RunHead, etag: rec.etag } : undefined;
+    return rec ? this.storedHeadOf(rec) : undefined;
   }
 
   async createRun(change: Omit<RunChange, "expectedEtag">): Promise<"created" | "exists"> {
@@ -74,22 +130,25 @@ export class MemoryRunStore implements RunStore {
       if (!this.index.get(head.shard)?.has(key)) this.counters.reads++; // the head, to see whether it should be
       return "exists";
     }
-    const json = JSON.stringify(head);
+    let project = this.projects.get(head.ref.project);
+    if (project === undefined) this.projects.set(head.ref.project, (project = head.ref.project));
     const rec: RunRecord = {
-      json,
-      etag: this.nextEtag(),
+      project,
+      runId: head.ref.runId,
       registeredAt: head.registeredAt,
+      key,
+      json: this.codec.encode(head),
+      etag: this.nextEtag(),
       updatedAt: head.updatedAt,
       terminal: head.terminal,
       pendingCount: head.pendingOutbox.length,
-      hit: { project: head.ref.project, runId: head.ref.runId, registeredAt: head.registeredAt, key },
-      transitions: change.transitions.map((t) => ({ ...t })).sort((a, b) => a.seq - b.seq),
+      transitions: JSON.stringify(change.transitions.map(tupleOf).sort((a, b) => a[0] - b[0])),
     };
     if (change.outbox.length > 0) rec.outbox = new Map(change.outbox.map((o) => [o.messageId, { ...o }]));
     this.runs.set(key, rec);
     const lookupKeys = lookupKeysOf(head);
     this.counters.writes += lookupKeys.length;
-    for (const { kind, value } of lookupKeys) this.putLookup(kind, value, rec.hit);
+    for (const { kind, value } of lookupKeys) this.putLookup(kind, value, rec);
     if (isIndexed(head)) this.enterIndex(key, head, rec);
     return "created";
   }
@@ -120,7 +179,7 @@ export class MemoryRunStore implements RunStore {
   async listShard(shard: number): Promise<StoredHead[]> {
     const entries = this.index.get(shard);
     this.counters.reads += queryPages(entries?.size ?? 0);
-    return [...(entries?.values() ?? [])].map((e) => ({ head: JSON.parse(e.json) as RunHead, etag: e.etag }));
+    return [...(entries?.values() ?? [])].map((rec) => this.storedHeadOf(rec));
   }
 
   async commit(change: RunChange): Promise<CommitResult> {
@@ -129,41 +188,52 @@ export class MemoryRunStore implements RunStore {
     const key = runKeyOf(head.ref.project, head.ref.runId);
     const rec = this.runs.get(key);
     this.counters.writes++; // the transaction
+    const tuples = rec && change.transitions.length > 0 ? tuplesOf(rec) : [];
     const clash =
       !rec ||
-      rec.etag !== change.expectedEtag ||
-      change.transitions.some((t) => rec.transitions.some((x) => x.seq === t.seq)) ||
+      formatEtag(rec.etag) !== change.expectedEtag ||
+      change.transitions.some((t) => tuples.some((x) => x[0] === t.seq)) ||
       change.outbox.some((o) => rec.outbox?.has(o.messageId));
     if (!rec || clash) {
       this.healIndexAfterConflict(key);
       return { ok: false, reason: "conflict" };
     }
-    rec.json = JSON.stringify(head);
+    rec.json = this.codec.encode(head);
     rec.etag = this.nextEtag();
     rec.updatedAt = head.updatedAt;
     rec.terminal = head.terminal;
     rec.pendingCount = head.pendingOutbox.length;
-    if (change.transitions.length > 0) rec.transitions = [...rec.transitions, ...change.transitions.map((t) => ({ ...t }))].sort((a, b) => a.seq - b.seq);
+    if (change.transitions.length > 0) rec.transitions = JSON.stringify([...tuples, ...change.transitions.map(tupleOf)].sort((a, b) => a[0] - b[0]));
     if (change.outbox.length > 0) {
       rec.outbox ??= new Map();
       for (const o of change.outbox) rec.outbox.set(o.messageId, { ...o });
     }
     if (head.agentId && change.transitions.some((t) => t.from === null)) {
       this.counters.writes++;
-      this.putLookup("agent", head.agentId, rec.hit);
+      this.putLookup("agent", head.agentId, rec);
     }
     this.refreshIndex(key, head, rec);
-    return { ok: true, etag: rec.etag };
+    return { ok: true, etag: formatEtag(rec.etag) };
   }
 
   async listPendingOutbox(limit = DEFAULT_OUTBOX_LIMIT): Promise<OutboxItem[]> {
     this.counters.reads += queryPages(this.pendingIndex.size);
     const entries = [...this.pendingIndex.entries()].sort(([ka, a], [kb, b]) => a.updatedAt - b.updatedAt || (ka < kb ? -1 : ka > kb ? 1 : 0));
     const items: OutboxItem[] = [];
-    for (const [key] of entries) {
+    for (const [, rec] of entries) {
       if (items.length >= limit) break;
       this.counters.reads++;
-      for (const o of this.runs.get(key)?.outbox?.values() ?? []) if (o.status === "pending") items.push({ ...o });
+      let pending = 0;
+      for (const o of rec.outbox?.values() ?? []) {
+        if (o.status !== "pending") continue;
+        items.push({ ...o });
+        pending++;
+      }
+      // Flagged pending with no pending row: the Table store reads the head and refreshes the entry.
+      if (pending === 0) {
+        this.counters.reads++;
+        this.counters.writes++;
+      }
     }
     return items.sort(oldestOutboxFirst).slice(0, limit);
   }
@@ -173,7 +243,7 @@ export class MemoryRunStore implements RunStore {
     this.counters.reads++;
     const rec = this.runs.get(key);
     if (!rec) return;
-    const head = JSON.parse(rec.json) as RunHead;
+    const head = this.codec.decode(rec.json);
     const marking = new Set(messageIds.filter((id) => head.pendingOutbox.includes(id)));
     if (marking.size === 0) return;
     if (1 + marking.size > MAX_TRANSACTION_ACTIONS) throw new Error(`markPublished: at most ${MAX_TRANSACTION_ACTIONS - 1} messages at once`);
@@ -181,7 +251,7 @@ export class MemoryRunStore implements RunStore {
     this.counters.writes++;
     const next: RunHead = { ...head, pendingOutbox: head.pendingOutbox.filter((id) => !marking.has(id)) };
     for (const id of marking) rec.outbox!.get(id)!.status = "sent";
-    rec.json = JSON.stringify(next);
+    rec.json = this.codec.encode(next);
     rec.etag = this.nextEtag();
     rec.pendingCount = next.pendingOutbox.length;
     this.refreshIndex(key, next, rec);
@@ -189,8 +259,9 @@ export class MemoryRunStore implements RunStore {
 
   async listTransitions(project: string, runId: string): Promise<Transition[]> {
     const rec = this.runs.get(runKeyOf(project, runId));
-    this.counters.reads += queryPages(rec?.transitions.length ?? 0);
-    return (rec?.transitions ?? []).map((t) => ({ ...t }));
+    const tuples = rec ? tuplesOf(rec) : [];
+    this.counters.reads += queryPages(tuples.length);
+    return tuples.map(([seq, at, from, to]) => ({ project: rec!.project, runId: rec!.runId, seq, at, from, to }));
   }
 
   async listOutbox(project: string, runId: string): Promise<OutboxItem[]> {
@@ -205,7 +276,7 @@ export class MemoryRunStore implements RunStore {
         lookup: async (kind, value, project) => {
           const hits = this.lookupHits(kind, value).filter((h) => project === undefined || h.project === project);
           this.counters.reads += queryPages(hits.length);
-          return hits;
+          return hits.map((h) => ({ project: h.project, runId: h.runId, registeredAt: h.registeredAt, key: h.key }));
         },
         getHead: async (project, runId) => (await this.getHead(project, runId))?.head,
         scanHeads: async (q) => {
@@ -213,7 +284,7 @@ export class MemoryRunStore implements RunStore {
           for (const [key, rec] of this.runs) {
             if (q.from !== undefined && rec.registeredAt < q.from) continue;
             if (q.to !== undefined && rec.registeredAt > q.to) continue;
-            const head = JSON.parse(rec.json) as RunHead;
+            const head = this.codec.decode(rec.json);
             if (!matchesScanColumns(head, q)) continue;
             found.push({ head, key });
             if (found.length >= MAX_SEARCH_SCAN) break;
@@ -230,8 +301,8 @@ export class MemoryRunStore implements RunStore {
     const doomed = [...this.runs.entries()].filter(([, r]) => r.terminal && r.pendingCount === 0 && r.updatedAt < before);
     this.counters.reads += queryPages(doomed.length);
     for (const [key, rec] of doomed) {
-      const head = JSON.parse(rec.json) as RunHead;
-      const rows = 1 + rec.transitions.length + (rec.outbox?.size ?? 0);
+      const head = this.codec.decode(rec.json);
+      const rows = 1 + tuplesOf(rec).length + (rec.outbox?.size ?? 0);
       this.counters.reads += queryPages(rows);
       const lookupKeys = lookupKeysOf(head);
       this.counters.writes += lookupKeys.length;
@@ -248,34 +319,35 @@ export class MemoryRunStore implements RunStore {
     return this.runs.size;
   }
 
-  private nextEtag(): string {
-    return `W/"m${++this.etagSeq}"`;
+  private storedHeadOf(rec: RunRecord): StoredHead {
+    return { head: this.codec.decode(rec.json), etag: formatEtag(rec.etag) };
   }
 
-  private putLookup(kind: LookupKind, value: string, hit: LookupHit): void {
-    const k = `${kind}|${value}`;
-    const rows = this.lookups.get(k);
-    if (!rows || (!(rows instanceof Map) && rows.key === hit.key)) this.lookups.set(k, hit);
-    else if (rows instanceof Map) rows.set(hit.key, hit);
-    else this.lookups.set(k, new Map([[rows.key, rows], [hit.key, hit]]));
+  private nextEtag(): number {
+    return ++this.etagSeq;
   }
 
-  private lookupHits(kind: LookupKind, value: string): LookupHit[] {
-    const rows = this.lookups.get(`${kind}|${value}`);
+  private putLookup(kind: LookupKind, value: string, rec: RunRecord): void {
+    let byValue = this.lookups.get(kind);
+    if (!byValue) this.lookups.set(kind, (byValue = new Map()));
+    const rows = byValue.get(value);
+    if (!rows || (!(rows instanceof Map) && rows.key === rec.key)) byValue.set(value, rec);
+    else if (rows instanceof Map) rows.set(rec.key, rec);
+    else byValue.set(value, new Map([[rows.key, rows], [rec.key, rec]]));
+  }
+
+  private lookupHits(kind: LookupKind, value: string): RunRecord[] {
+    const rows = this.lookups.get(kind)?.get(value);
     return rows === undefined ? [] : rows instanceof Map ? [...rows.values()] : [rows];
   }
 
   private dropLookup(kind: LookupKind, value: string, key: string): void {
-    const k = `${kind}|${value}`;
-    const rows = this.lookups.get(k);
+    const byValue = this.lookups.get(kind);
+    const rows = byValue?.get(value);
     if (rows instanceof Map) {
       rows.delete(key);
-      if (rows.size === 0) this.lookups.delete(k);
-    } else if (rows?.key === key) this.lookups.delete(k);
-  }
-
-  private indexEntryOf(head: RunHead, rec: RunRecord): IndexEntry {
-    return { json: rec.json, etag: rec.etag, shard: head.shard, updatedAt: head.updatedAt, pending: head.pendingOutbox.length > 0 };
+      if (rows.size === 0) byValue!.delete(value);
+    } else if (rows?.key === key) byValue!.delete(value);
   }
 
   private enterIndex(key: string, head: RunHead, rec: RunRecord): void {
@@ -283,7 +355,7 @@ export class MemoryRunStore implements RunStore {
     this.counters.writes++; // create the index entry
     let shard = this.index.get(head.shard);
     if (!shard) this.index.set(head.shard, (shard = new Map()));
-    this.setEntry(shard, key, this.indexEntryOf(head, rec));
+    this.setEntry(shard, key, rec);
   }
 
   /** After a write: replace the index copy (never resurrecting a removed one), or remove it. */
@@ -294,12 +366,12 @@ export class MemoryRunStore implements RunStore {
     }
     this.counters.writes++;
     const shard = this.index.get(head.shard);
-    if (shard?.has(key)) this.setEntry(shard, key, this.indexEntryOf(head, rec));
+    if (shard?.has(key)) this.setEntry(shard, key, rec);
   }
 
-  private setEntry(shard: Map<string, IndexEntry>, key: string, entry: IndexEntry): void {
-    shard.set(key, entry);
-    if (entry.pending) this.pendingIndex.set(key, entry);
+  private setEntry(shard: Map<string, RunRecord>, key: string, rec: RunRecord): void {
+    shard.set(key, rec);
+    if (rec.pendingCount > 0) this.pendingIndex.set(key, rec);
     else this.pendingIndex.delete(key);
   }
 
@@ -312,11 +384,10 @@ export class MemoryRunStore implements RunStore {
     this.addActive(project, shardNo, -1);
   }
 
-  private healIndexAfterConflict(key: string): void {
+  /** The Table store reads the head, then removes or refreshes a possibly stale entry; here none can be stale. */
+  private healIndexAfterConflict(_key: string): void {
     this.counters.reads++;
-    const rec = this.runs.get(key);
-    if (rec && !(rec.terminal && rec.pendingCount === 0)) return;
-    this.counters.writes++; // the Table store deletes a possibly stale entry; here none can be stale
+    this.counters.writes++;
   }
 
   private addActive(project: string, shard: number, delta: number): void {
@@ -326,6 +397,10 @@ export class MemoryRunStore implements RunStore {
     if (!perShard) this.activeCounts.set(project, (perShard = new Map()));
     perShard.set(shard, (perShard.get(shard) ?? 0) + delta);
   }
+}
+
+function tupleOf(t: Transition): TransitionTuple {
+  return [t.seq, t.at, t.from, t.to];
 }
 
 export function createMemoryRunStore(): MemoryRunStore {

@@ -96,7 +96,9 @@ export class TableRunStore implements RunStore {
       return this.finishExisting(key, head.shard);
     }
     const etag = headEtagOf(tx);
-    await Promise.all([this.writeLookups(key, head), isIndexed(head) ? this.enterIndex(key, head, etag) : undefined]);
+    // Lookups before the index entry: finishExisting takes an index entry as "registration complete".
+    await this.writeLookups(key, head);
+    if (isIndexed(head)) await this.enterIndex(key, head, etag);
     return "created";
   }
 
@@ -147,6 +149,9 @@ export class TableRunStore implements RunStore {
       const rows = await this.runs.query(
         odata`PartitionKey eq ${entry.rowKey} and RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${rangeEnd(OUTBOX_PREFIX)} and status eq 'pending'`,
       );
+      // Flagged pending with nothing pending: a crash between markPublished and its index update.
+      // Refresh the entry from the head, or a drained terminal run would stay in the index for good.
+      if (rows.length === 0) await this.healIndexEntry(entry.rowKey);
       items.push(...rows.map(outboxOf));
     }
     return items.sort(oldestOutboxFirst).slice(0, limit);
@@ -271,6 +276,15 @@ export class TableRunStore implements RunStore {
   private async healIndexAfterConflict(key: string, head: RunHead): Promise<void> {
     const stored = await this.readHead(key);
     if (!stored || !isIndexed(stored.head)) await this.removeFromIndex(key, stored?.head ?? head);
+    // A crash between a commit and its index refresh leaves an older copy: without this refresh its
+    // `pending` flag stays false (the commit's outbox rows are never published) and, for a run the
+    // commit made terminal, every later poll decides "unchanged" from the fresh head.
+    else await this.refreshIndex(key, stored.head, stored.etag);
+  }
+
+  private async healIndexEntry(key: string): Promise<void> {
+    const stored = await this.readHead(key);
+    if (stored) await this.refreshIndex(key, stored.head, stored.etag);
   }
 
   private async addActive(project: string, shard: number, delta: number): Promise<void> {

@@ -88,6 +88,18 @@ export interface OutboxItem {
   /** W3C traceparent of the poll that decided it. */
   traceparent?: string;
   status: "pending" | "sent";
+  /** The run failed, expired or was cancelled after a side-effecting tool call (policy `insights.sideEffectTools`) completed. */
+  partialSideEffects?: boolean;
+  /** Those completed side-effecting calls: name, time, status — never arguments or outputs. */
+  sideEffectCalls?: SideEffectCall[];
+}
+
+export interface SideEffectCall {
+  name: string;
+  /** When the call's step completed (Foundry time), when known. */
+  at?: Instant;
+  status: string;
+  stepId: string;
 }
 
 /** A change to one run, written as one entity-group transaction in the run's partition. */

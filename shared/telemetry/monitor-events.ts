@@ -3,6 +3,9 @@ import { loggingEvents } from "../tracking/logging-events.js";
 import { ALL_PROJECTS, NONE } from "./names.js";
 import type { Telemetry } from "./telemetry.js";
 
+/** Longest error text sent with an event: enough to recognize the failure, not a transcript. */
+const MAX_MESSAGE = 256;
+
 const silentLog: MonitorEvents = { registered() {}, transition() {}, published() {}, degraded() {} };
 
 /**
@@ -28,6 +31,9 @@ export function telemetryEvents(telemetry: Telemetry, log?: (line: string) => vo
         runId: t.runId,
         threadId: head.ref.threadId,
         seq: t.seq,
+        // What failed, for failure rates by error code. The message is run content (a tool's
+        // error may quote anything): sanitized when observed, and again on the way out.
+        ...(t.to === head.status && head.lastError ? { errorCode: head.lastError.code, errorMessage: head.lastError.message.slice(0, MAX_MESSAGE) } : {}),
       });
     },
     published(item, at) {

@@ -30,6 +30,17 @@ export const EVENT_DIMENSIONS = {
   MonitorDegraded: ["project", "cause"],
 } as const satisfies Record<EventName, readonly string[]>;
 
+/** Further properties some events carry (IDs to find the run, error codes): fine in workbooks, not alert dimensions. */
+export const EVENT_PROPERTIES = {
+  RunTransition: ["runId", "threadId", "seq", "errorCode", "errorMessage"],
+  RunEscalated: ["runId", "threadId", "episode", "messageId"],
+  RunRecovered: ["runId", "threadId", "episode"],
+  TicketOpened: ["ticketKey", "episode", "action"],
+  TicketUpdated: ["ticketKey", "episode", "action"],
+  TicketSinkFailed: ["severity", "ticketKey", "episode", "action", "permanent", "message"],
+  MonitorDegraded: ["detail"],
+} as const satisfies Record<EventName, readonly string[]>;
+
 /** Dimensions each metric carries (customDimensions.* on customMetrics rows). */
 export const METRIC_DIMENSIONS = {
   ActiveRuns: ["project", "status", "shard"],

@@ -9,6 +9,22 @@ export interface TicketTrigger {
   reason: EscalationReason;
   severity: Severity;
   episode?: number;
+  /** Side-effecting tool calls that completed before the run failed/expired/was cancelled (never arguments). */
+  sideEffectCalls?: { name: string; at?: number; status: string }[];
+}
+
+/** Support checks the downstream system first when a broken run already changed something there. */
+function sideEffectBlocks(trigger: TicketTrigger): Block[] {
+  const calls = trigger.sideEffectCalls ?? [];
+  if (calls.length === 0) return [];
+  return [
+    { kind: "heading", text: "Partial side effects: check the downstream system first" },
+    {
+      kind: "table",
+      columns: ["Tool", "Completed (UTC)", "Status"],
+      rows: calls.map((call) => [c(call.name), t(call.at !== undefined ? new Date(call.at).toISOString() : "—"), t(call.status)]),
+    },
+  ];
 }
 
 /** A run of inline content. `code` marks identifiers that must appear verbatim (run/thread/agent IDs, reason codes). */
@@ -194,6 +210,7 @@ function linkBlocks(b: EvidenceBundle): Block[] {
 export function ticketDocument(bundle: EvidenceBundle, trigger: TicketTrigger): Block[] {
   return [
     summary(bundle, trigger),
+    ...sideEffectBlocks(trigger),
     { kind: "heading", text: "Run" },
     runFields(bundle, trigger),
     ...errorBlocks(bundle),

@@ -19,6 +19,8 @@ export function outboxItemOf(event: EscalationCloudEvent): OutboxItem {
     at: Date.parse(d.at),
     ruleTrueAt: d.ruleTrueAt ? Date.parse(d.ruleTrueAt) : undefined,
     traceparent: event.traceparent,
+    partialSideEffects: d.partialSideEffects,
+    sideEffectCalls: d.sideEffectCalls?.map((c) => ({ name: c.name, status: c.status, stepId: c.stepId, at: c.at ? Date.parse(c.at) : undefined })),
     status: "sent",
   };
 }

@@ -1,4 +1,5 @@
 import type { EscalationPublisher } from "../bus/publisher.js";
+import type { Decision } from "../detect/detect.js";
 import type { PolicySet } from "../detect/policy-types.js";
 import type { RunSource } from "../foundry/run-source.js";
 import type { Instant, PollOutcome, RunRef, RunStatus } from "../model/run.js";
@@ -68,4 +69,19 @@ export interface TrackerDeps {
   sanitize: (text: string) => string;
   /** Optional measurements (poll latency, errors, outbox, active runs) and trace context; default none. */
   metrics?: Metrics;
+  /**
+   * Optional: told about every decision after it was committed (insights, opt-in remediation:
+   * shared/insights/hook.ts). Awaited; a hook that throws never fails the poll.
+   */
+  onCommitted?: (decision: Decision, head: RunHead) => Promise<void>;
+}
+
+/** Calls `deps.onCommitted` if set; its failure is the hook's business, never the poll's. */
+export async function notifyCommitted(deps: TrackerDeps, decision: Decision): Promise<void> {
+  if (!deps.onCommitted) return;
+  try {
+    await deps.onCommitted(decision, decision.head);
+  } catch {
+    // the hook reports its own trouble; the commit already happened
+  }
 }

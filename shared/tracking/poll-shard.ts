@@ -1,5 +1,5 @@
 import type { PollOutcome } from "../model/run.js";
-import type { RunHead, StoredHead } from "../store/types.js";
+import type { OutboxItem, RunHead, StoredHead } from "../store/types.js";
 import type { ActiveRunCount, DegradedReason, TrackerDeps } from "./deps.js";
 import { pollRun, type PollRunResult } from "./poll-run.js";
 import { publishOutbox } from "./publish.js";
@@ -66,6 +66,7 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
       } else if (r.kind === "written") {
         summary.written++;
         latest.set(pending[i], r.decision.head);
+        written.push(...r.outbox);
       }
       else summary.unchanged++;
     });

@@ -18,7 +18,8 @@ export async function publishOutbox(deps: TrackerDeps, scope: { limit?: number; 
   // crash or an unreachable bus are the publish-outbox timer's (no `only`).
   const items = scope.only ?? (await deps.store.listPendingOutbox(scope.limit ?? 500));
   const oldest = items.reduce((min, i) => Math.min(min, i.at), Infinity);
-  deps.metrics?.outbox(items.length, items.length ? Math.max(0, (deps.clock.now() - oldest) / 1000) : 0);
+  // Depth is the whole outbox's: only a full drain (not a writer's own rows) can tell it.
+  if (!scope.only) deps.metrics?.outbox(items.length, items.length ? Math.max(0, (deps.clock.now() - oldest) / 1000) : 0);
   if (items.length === 0) return { sent: 0, failed: 0, pending: 0 };
   const result = await deps.publisher.publish(items);
   const sent = new Set(result.sent);

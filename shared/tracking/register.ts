@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { detect } from "../detect/detect.js";
+import { detect, type Decision } from "../detect/detect.js";
+import { withFinalSteps } from "../insights/final-steps.js";
 import type { RunHead } from "../store/types.js";
-import type { TrackerDeps } from "./deps.js";
+import { notifyCommitted, type TrackerDeps } from "./deps.js";
 import { outboxFor, policyFor } from "./poll-run.js";
 import { publishOutbox } from "./publish.js";
 import { shardOf } from "./shard.js";
@@ -70,7 +71,12 @@ export async function registerRun(deps: TrackerDeps, request: RegistrationReques
     return { kind: "unknown-project", problems: [`project: unknown project ${JSON.stringify(request.project)}; configured: ${deps.settings.projects.join(", ")}`] };
   }
   const existing = await deps.store.getHead(request.project, request.runId);
-  if (existing) return { kind: "exists", head: existing.head };
+  if (existing) {
+    // A registration cut short by a crash (head written, index entry not yet) is retried by the
+    // caller: createRun on an existing run finishes it, or the run would never be polled.
+    await deps.store.createRun({ head: existing.head, transitions: [], outbox: [] });
+    return { kind: "exists", head: existing.head };
+  }
   const active = await deps.store.countActive(request.project);
   if (active >= deps.settings.maxActiveRunsPerProject) {
     return { kind: "over-capacity", problems: [`project ${request.project} already has ${active} active runs; the cap MAX_ACTIVE_RUNS_PER_PROJECT is ${deps.settings.maxActiveRunsPerProject}`] };
@@ -95,11 +101,14 @@ export async function registerRun(deps: TrackerDeps, request: RegistrationReques
   if (outcome.kind === "not-found") {
     return { kind: "not-found", problems: [`runId: Foundry project ${ref.project} has no run ${ref.runId}${ref.threadId ? ` on thread ${ref.threadId}` : ""}`] };
   }
+  let committed: Decision | undefined;
   let initial = { head, transitions: [] as ReturnType<typeof detect>["transitions"], outbox: [] as ReturnType<typeof outboxFor> };
   if (outcome.kind === "observed") {
     const o = outcome.observation;
     const observation = o.lastError ? { ...o, lastError: { code: o.lastError.code, message: deps.sanitize(o.lastError.message) } } : o;
-    const decision = detect(head, { kind: "observed", observation }, policyFor(deps, head), now);
+    const policy = policyFor(deps, head);
+    const decision = await withFinalSteps(deps.source, detect(head, { kind: "observed", observation }, policy, now), policy);
+    committed = decision;
     const outbox = outboxFor(deps, decision);
     initial = { head: { ...decision.head, pendingOutbox: outbox.map((x) => x.messageId) }, transitions: decision.transitions, outbox };
   }
@@ -110,6 +119,7 @@ export async function registerRun(deps: TrackerDeps, request: RegistrationReques
   }
   deps.events.registered(initial.head, now);
   for (const t of initial.transitions) deps.events.transition(t, initial.head);
+  if (committed) await notifyCommitted(deps, { ...committed, head: initial.head });
   if (initial.outbox.length > 0) await publishOutbox(deps, { only: initial.outbox });
   return { kind: "registered", head: initial.head };
 }

@@ -64,6 +64,8 @@ const sinks = env("SINK_FILES")
     return killingSink(new FileSink({ name, path, now: Date.now }));
   });
 const item = JSON.parse(env("MESSAGE")) as OutboxItem;
+// Tells a parent that kills at a random moment when the interesting part starts.
+process.stderr.write("handling\n");
 const result = await handleEscalationMessage(
   { store, ledger: killingLedger(ledger), sinksFor: () => sinks, evidencePolicy: {}, links: () => ({}), now: Date.now },
   item,

@@ -62,15 +62,18 @@ function runChild(runId: string, crashAt = ""): Promise<ChildResult> {
   });
 }
 
-/** Starts the child and SIGKILLs it after `delayMs` (it may have finished by then). */
+/** Starts the child and SIGKILLs it `delayMs` after it starts handling (it may have finished by then). */
 function killChildAfter(runId: string, delayMs: number): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CHILD], { env: childEnv(runId, ""), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), delayMs);
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      if (!timer && stderr.includes("handling\n")) timer = setTimeout(() => child.kill("SIGKILL"), delayMs);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
@@ -88,13 +91,15 @@ function lines(runId: string, sink: "a" | "b"): FileSinkLine[] {
     .map((l) => JSON.parse(l) as FileSinkLine);
 }
 
-async function expectOneTicket(runId: string): Promise<void> {
+/** Redelivers once more; `expected` is what that redelivery reports (either, when the kill time was random). */
+async function expectOneTicket(runId: string, expected: "opened" | "duplicate" | "either"): Promise<void> {
   const redelivery = await runChild(runId);
-  expect(redelivery.stderr).toBe("");
+  expect(redelivery.stderr).toBe("handling\n");
   expect(redelivery.code).toBe(0);
-  expect(JSON.parse(redelivery.stdout)).toEqual(expect.objectContaining({ kind: expect.stringMatching(/^(done|duplicate)$/) }));
-  const again = await runChild(runId);
-  expect(JSON.parse(again.stdout)).toEqual({ kind: "duplicate" });
+  const result = JSON.parse(redelivery.stdout) as { kind: string; action?: string };
+  const outcome = result.kind === "duplicate" ? "duplicate" : result.action;
+  if (expected === "either") expect(["opened", "duplicate"]).toContain(outcome);
+  else expect(outcome).toBe(expected);
   for (const sink of ["a", "b"] as const) {
     const opens = lines(runId, sink).filter((l) => l.action === "open" && l.key === runId);
     expect(opens).toHaveLength(1);
@@ -104,28 +109,36 @@ async function expectOneTicket(runId: string): Promise<void> {
 
 describe("kill -9 during ticket creation", () => {
   // The open sequence with two sinks: put 1 = claim ("opening"), sink a, put 2, sink b, put 3, put 4 = "open".
-  const points = ["before-put:1", "after-put:1", "after-open:a", "after-put:2", "after-open:b", "after-put:3", "before-put:4", "after-put:4"];
+  // (A crash before put 1 or before put 4 is the same state as after put 0 / after put 3, left out for time.)
+  // Every crash before put 4 leaves the ticket unfinished: the redelivery opens it (finding what the sinks hold).
+  const points: [string, "opened" | "duplicate"][] = [
+    ["after-put:1", "opened"],
+    ["after-open:a", "opened"],
+    ["after-put:2", "opened"],
+    ["after-open:b", "opened"],
+    ["after-put:3", "opened"],
+    ["after-put:4", "duplicate"],
+  ];
 
-  it.each(points)("a crash at %s, then redelivery: exactly one open line per sink", async (point) => {
+  it.each(points)("a crash at %s, then redelivery (%s): exactly one open line per sink", async (point, expected) => {
     const runId = `run_crash_${point.replace(/\W/g, "_")}`;
     await seedRun(store, runId);
     const crashed = await runChild(runId, point);
     expect(crashed.signal).toBe("SIGKILL");
     expect(crashed.stdout).toBe("");
-    await expectOneTicket(runId);
+    await expectOneTicket(runId, expected);
   });
 
-  it("a kill at a random moment, three times over, then redelivery: still one ticket", async () => {
+  it("a kill at a random moment, twice over, then redelivery: still one ticket", async () => {
     const runId = "run_crash_random";
     await seedRun(store, runId);
-    const killedAt: [number, string][] = [];
-    for (let i = 0; i < 3; i++) {
-      // Module loading takes most of a child's life; the open sequence sits in its last ~100 ms.
-      const delay = 250 + Math.floor(Math.random() * 700);
-      const r = await killChildAfter(runId, delay);
-      killedAt.push([delay, r.signal ?? `exit ${r.code}`]);
+    let finished = false;
+    for (let i = 0; i < 2; i++) {
+      const r = await killChildAfter(runId, Math.floor(Math.random() * 120));
+      finished ||= r.code === 0;
     }
-    await expectOneTicket(runId);
+    await expectOneTicket(runId, finished ? "duplicate" : "either");
+    expect(JSON.parse((await runChild(runId)).stdout)).toEqual({ kind: "duplicate" });
   });
 });
 
