@@ -25,7 +25,7 @@ import { RateLimiter } from "../shared/tracking/rate-limiter.js";
 import { registerRun } from "../shared/tracking/register.js";
 import { DetectionRecorder, percentile } from "./detection.js";
 import type { BenchJob, JobResult, ParentMessage, SearchFigures, SweepRecord } from "./protocol.js";
-import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents } from "./scenario.js";
+import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents, type BenchPlan } from "./scenario.js";
 import { SWEEP_OVERHEAD_METHODS, StoreLedger, sumTallies } from "./store-ledger.js";
 import { peakRssMb, progress, round, simulatorStats, sleepUntil, statsDelta } from "./worker-support.js";
 
@@ -34,15 +34,9 @@ const REGISTRATION_CHUNK = 2000;
 /** The publish-outbox function's timer (functions/publish-outbox.ts): every 15 s. */
 const PUBLISH_TIMER_MS = 15_000;
 
-export async function runMonitorJob(job: BenchJob, go: ParentMessage): Promise<JobResult> {
-  const { plan, knobs } = job;
+export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) => Promise<ParentMessage>): Promise<JobResult> {
+  const { knobs } = job;
   const notes: string[] = [];
-  const intervalMs = plan.pollIntervalSeconds * 1000;
-  const measureFrom = go.startMs + plan.measureFromSeconds * 1000;
-  const lastSweep = measureFrom + plan.eventIntervals * intervalMs;
-  const planned = (lastSweep - go.startMs) / 1000 + plan.pollIntervalSeconds;
-  const tick = () => progress("monitor", (Date.now() - go.startMs) / 1000, planned);
-
   let azurite: AzuriteInstance | undefined;
   let raw: RunStore;
   if (job.store === "table") {
@@ -56,50 +50,71 @@ export async function runMonitorJob(job: BenchJob, go: ParentMessage): Promise<J
     const ledger = new StoreLedger(raw);
     const store = ledger.store;
     await store.init();
-    const shell = benchScenarioShell(plan, go.startMs);
-    const recorder = new DetectionRecorder(knownEvents(plan), go.startMs);
+    // Foundry's clock origin on a whole second (its timestamps have 1 s resolution), just past.
+    const startMs = Math.floor(Date.now() / 1000) * 1000;
+    // Until registration is done nobody knows when measuring starts: register against a plan whose
+    // events lie far ahead, which is how every run looks at this point anyway.
+    const quiet: BenchPlan = { ...job.plan, measureFromSeconds: 10_000_000 };
+    const shell = benchScenarioShell(quiet, startMs);
     const degraded: Record<string, number> = {};
+    const published: { runId: string; reason: string; at: number; ruleTrueAt?: number }[] = [];
     const events: MonitorEvents = {
       registered() {},
       transition() {},
       published(item, at) {
-        if (item.kind === "escalation") recorder.published(item.ref.runId, item.reason, at, item.ruleTrueAt);
+        if (item.kind === "escalation") published.push({ runId: item.ref.runId, reason: item.reason, at, ruleTrueAt: item.ruleTrueAt });
       },
       degraded(reason: DegradedReason) {
         degraded[reason] = (degraded[reason] ?? 0) + 1;
       },
     };
     const topic = new MemoryEscalationTopic();
-    const deps: TrackerDeps = {
+    const base: Omit<TrackerDeps, "source"> = {
       store,
-      source: new ProjectRunSources([{ name: BENCH_PROJECT, endpoint: go.endpoint, api: "both", discovery: false }], { credential: localSimulatorCredential, ca: go.caPem, timeoutMs: 10_000 }),
       publisher: topic,
       policies: policiesOf({ ...shell, runs: [] } as unknown as ScenarioForEngine),
       clock: systemClock,
       limiter: new RateLimiter(knobs.limiterPerSecond, systemClock),
       events,
-      settings: { pollIntervalSeconds: plan.pollIntervalSeconds, shardCount: knobs.shardCount, concurrency: knobs.concurrency, maxActiveRunsPerProject: 10_000_000, projects: [BENCH_PROJECT], pollAttempts: 4 },
+      settings: { pollIntervalSeconds: job.plan.pollIntervalSeconds, shardCount: knobs.shardCount, concurrency: knobs.concurrency, maxActiveRunsPerProject: 10_000_000, projects: [BENCH_PROJECT], pollAttempts: 4 },
       sanitize,
     };
 
     // Registration is not what is measured: its one Foundry read per run is answered in-process by
     // the same simulator core (same scenario, same clock), so the HTTPS quota is left to the sweeps.
     const registeredAt = Date.now();
-    const registerConcurrency = job.store === "table" ? 16 : 4;
+    const registerConcurrency = job.store === "table" ? 8 : 4;
     let rejected = 0;
-    for (let from = 0; from < plan.runs; from += REGISTRATION_CHUNK) {
-      const indexes = Array.from({ length: Math.min(REGISTRATION_CHUNK, plan.runs - from) }, (_, k) => from + k);
-      const runs = indexes.map((i) => benchRun(plan, i));
+    for (let from = 0; from < quiet.runs; from += REGISTRATION_CHUNK) {
+      const indexes = Array.from({ length: Math.min(REGISTRATION_CHUNK, quiet.runs - from) }, (_, k) => from + k);
+      const runs = indexes.map((i) => benchRun(quiet, i));
       const core = createSimulation({ ...shell, foundry: { faults: [] }, runs } as Scenario, { project: BENCH_PROJECT });
-      const seedDeps: TrackerDeps = { ...deps, source: new InProcessRunSource(core, go.startMs, () => Date.now()), limiter: new RateLimiter(1e9, systemClock) };
+      const seedDeps: TrackerDeps = { ...base, source: new InProcessRunSource(core, startMs, () => Date.now()), limiter: new RateLimiter(1e9, systemClock) };
       await inPool(runs, registerConcurrency, async (r) => {
         const result = await registerRun(seedDeps, { project: BENCH_PROJECT, api: r.api, runId: r.runId, threadId: r.threadId, agentId: r.agentId, session: r.session, tags: r.tags });
         if (result.kind !== "registered") rejected++;
       });
-      progress("register", from + indexes.length, plan.runs);
+      progress("register", from + indexes.length, quiet.runs);
     }
     const registrationSeconds = (Date.now() - registeredAt) / 1000;
     if (rejected > 0) notes.push(`${rejected} registrations were not accepted`);
+
+    const go = await awaitGo(startMs);
+    const plan: BenchPlan = { ...job.plan, measureFromSeconds: go.measureFromSeconds };
+    const recorder = new DetectionRecorder(knownEvents(plan), startMs);
+    for (const p of published) recorder.published(p.runId, p.reason, p.at, p.ruleTrueAt);
+    events.published = (item, at) => {
+      if (item.kind === "escalation") recorder.published(item.ref.runId, item.reason, at, item.ruleTrueAt);
+    };
+    const deps: TrackerDeps = {
+      ...base,
+      source: new ProjectRunSources([{ name: BENCH_PROJECT, endpoint: go.endpoint, api: "both", discovery: false }], { credential: localSimulatorCredential, ca: go.caPem, timeoutMs: 10_000 }),
+    };
+    const intervalMs = plan.pollIntervalSeconds * 1000;
+    const measureFrom = startMs + plan.measureFromSeconds * 1000;
+    const lastSweep = measureFrom + plan.eventIntervals * intervalMs;
+    const planned = (lastSweep - startMs) / 1000 + plan.pollIntervalSeconds;
+    const tick = () => progress("monitor", (Date.now() - startMs) / 1000, planned);
 
     publishTimer.handle = setInterval(() => {
       void ledger.scoped("publish-timer", () => publishOutbox(deps)).catch(() => undefined);
@@ -126,7 +141,7 @@ export async function runMonitorJob(job: BenchJob, go: ParentMessage): Promise<J
         const t0 = Date.now();
         const shards = await store.nonEmptyShards();
         const summaries = await inPool(shards, knobs.parallelShards, (s) => pollShard(deps, s));
-        const record: SweepRecord = { at: (t0 - go.startMs) / 1000, durationMs: Date.now() - t0, read: 0, unchanged: 0, written: 0, unread: 0, attempts: 0 };
+        const record: SweepRecord = { at: (t0 - startMs) / 1000, durationMs: Date.now() - t0, read: 0, unchanged: 0, written: 0, unread: 0, attempts: 0 };
         for (const s of summaries) {
           record.unchanged += s.unchanged;
           record.written += s.written;
@@ -155,7 +170,7 @@ export async function runMonitorJob(job: BenchJob, go: ParentMessage): Promise<J
     const overhead = sumTallies(tallies, isOverhead);
     const change = sumTallies(tallies, (m) => !isOverhead(m));
 
-    const search = job.searchQueries > 0 ? await timeSearches(raw, job) : undefined;
+    const search = job.searchQueries > 0 ? await timeSearches(raw, plan, job.searchQueries) : undefined;
     return {
       mode: "monitor",
       store: job.store,
@@ -187,14 +202,14 @@ export async function runMonitorJob(job: BenchJob, go: ParentMessage): Promise<J
 }
 
 /** Searches by thread ID through the API's Functions handler, one at a time, over every stored run. */
-async function timeSearches(store: RunStore, job: BenchJob): Promise<SearchFigures> {
+async function timeSearches(store: RunStore, plan: BenchPlan, queries: number): Promise<SearchFigures> {
   const handler = createApiHttpHandler({ store, authMode: "local-open", now: () => Date.now() });
   const context = new functions.InvocationContext({ invocationId: "bench", functionName: "api", logHandler: () => {} });
   const times: number[] = [];
   const requestsBefore = store.counters.reads + store.counters.writes;
-  for (let q = 0; q < job.searchQueries; q++) {
+  for (let q = 0; q < queries; q++) {
     // a prime stride spreads the queries over the whole index range
-    const threadId = benchRun(job.plan, (q * 7919 + 1) % job.plan.runs).threadId;
+    const threadId = benchRun(plan, (q * 7919 + 1) % plan.runs).threadId;
     const request = new functions.HttpRequest({ method: "GET", url: `http://127.0.0.1/api/runs?threadId=${encodeURIComponent(threadId)}` });
     const t0 = process.hrtime.bigint();
     const response = await handler(request, context);
@@ -203,7 +218,7 @@ async function timeSearches(store: RunStore, job: BenchJob): Promise<SearchFigur
     if (response.status !== 200 || body.runs?.length !== 1) throw new Error(`search by thread ${threadId}: HTTP ${response.status}, ${body.runs?.length ?? 0} runs`);
   }
   return {
-    storedRuns: job.plan.runs,
+    storedRuns: plan.runs,
     queries: times.length,
     p50Ms: round(percentile(times, 50) ?? 0, 3),
     p99Ms: round(percentile(times, 99) ?? 0, 3),

@@ -29,10 +29,15 @@ export interface BenchJob {
   searchQueries: number;
 }
 
-export type ParentMessage = { type: "go"; startMs: number; endpoint: string; caPem: string; control: string };
+/**
+ * `startMs`: the scenario's second 0 (Foundry's clock origin). The worker registers its runs first,
+ * then the parent fixes when the measured sweeps start (`measureFromSeconds`), puts the known events
+ * after it and starts the simulator — so a slow registration can never eat into the measurement.
+ */
+export type ParentMessage = { type: "go"; startMs: number; measureFromSeconds: number; endpoint: string; caPem: string; control: string };
 
 export type WorkerMessage =
-  | { type: "ready" }
+  | { type: "registered"; startMs: number }
   | { type: "progress"; phase: string; done: number; total: number }
   | { type: "result"; result: JobResult }
   | { type: "failed"; message: string };

@@ -4,8 +4,7 @@
 import { ensureError } from "../shared/errors.js";
 import { runMonitorJob } from "./monitor-worker.js";
 import { runNaiveJob } from "./naive-worker.js";
-import type { BenchJob, ParentMessage } from "./protocol.js";
-import type { WorkerMessage } from "./protocol.js";
+import type { BenchJob, ParentMessage, WorkerMessage } from "./protocol.js";
 import { send } from "./worker-support.js";
 
 /** Resolves once the message is handed to the IPC channel, so exiting right after cannot lose it. */
@@ -18,11 +17,12 @@ function sendFinal(message: WorkerMessage): Promise<void> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "") as BenchJob;
-  const go = await new Promise<ParentMessage>((resolve) => {
-    process.once("message", (m) => resolve(m as ParentMessage));
-    send({ type: "ready" });
-  });
-  const result = job.mode === "monitor" ? await runMonitorJob(job, go) : await runNaiveJob(job, go);
+  const awaitGo = (startMs: number) =>
+    new Promise<ParentMessage>((resolve) => {
+      process.once("message", (m) => resolve(m as ParentMessage));
+      send({ type: "registered", startMs });
+    });
+  const result = job.mode === "monitor" ? await runMonitorJob(job, awaitGo) : await runNaiveJob(job, awaitGo);
   await sendFinal({ type: "result", result });
 }
 

@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { registerSimulate } from "./commands/simulate.js";
-import { registerFoundrySim } from "./commands/foundry-sim.js";
-import { registerSanitize } from "./commands/sanitize.js";
-import { registerRuns } from "./commands/runs.js";
-import { registerTimeline } from "./commands/timeline.js";
-import { registerEvidence } from "./commands/evidence.js";
-import { registerDlq } from "./commands/dlq.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerConfigDiff } from "./commands/config-diff.js";
-import { registerInsights } from "./commands/insights.js";
-import { registerBench } from "./commands/bench.js";
+
+type Register = (program: Command) => void;
+
+// Each command's module is loaded only when that command runs (all of them for --help): some pull
+// in the Azure SDKs or the whole monitor, and `sanitize` in a pipeline should not pay for that.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  simulate: async () => (await import("./commands/simulate.js")).registerSimulate,
+  "foundry-sim": async () => (await import("./commands/foundry-sim.js")).registerFoundrySim,
+  sanitize: async () => (await import("./commands/sanitize.js")).registerSanitize,
+  runs: async () => (await import("./commands/runs.js")).registerRuns,
+  timeline: async () => (await import("./commands/timeline.js")).registerTimeline,
+  evidence: async () => (await import("./commands/evidence.js")).registerEvidence,
+  dlq: async () => (await import("./commands/dlq.js")).registerDlq,
+  doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
+  config: async () => (await import("./commands/config-diff.js")).registerConfigDiff,
+  insights: async () => (await import("./commands/insights.js")).registerInsights,
+  bench: async () => (await import("./commands/bench.js")).registerBench,
+};
 
 // Exit codes: 0 done, 1 failure while running, 2 bad input (arguments, scenario, config).
 const program = new Command()
@@ -21,16 +28,8 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-registerSimulate(program);
-registerFoundrySim(program);
-registerSanitize(program);
-registerRuns(program);
-registerTimeline(program);
-registerEvidence(program);
-registerDlq(program);
-registerDoctor(program);
-registerConfigDiff(program);
-registerInsights(program);
-registerBench(program);
+const requested = process.argv[2];
+const wanted = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of wanted) (await COMMANDS[name]())(program);
 
 await program.parseAsync(process.argv);

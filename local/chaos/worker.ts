@@ -4,8 +4,8 @@
 // clock set to that step's time, and advances the cursor after each step — so a restarted worker
 // redoes the step it was killed in, at the same virtual time.
 //
-// CHAOS_KILL_AFTER=KIND:N makes it SIGKILL itself right after the Nth operation of that kind
-// answered, before its caller sees the answer:
+// CHAOS_KILL_AFTER=KIND:N[,KIND:N] makes it SIGKILL itself right after the Nth operation of that
+// kind answered (whichever comes first), before its caller sees the answer:
 //   table-write  any write request to Table storage (transaction, create, update, upsert, delete):
 //                lands between a commit and its index refresh, a registration and its index entry,
 //                a markPublished and the index update…
@@ -40,11 +40,14 @@ function env(name: string): string {
   return v;
 }
 
-function parseKill(spec: string | undefined): { kind: KillKind; n: number } | undefined {
-  if (!spec) return undefined;
-  const m = /^([a-z-]+):(\d+)$/.exec(spec);
-  if (!m || !KILL_KINDS.includes(m[1] as KillKind) || Number(m[2]) < 1) throw new Error(`CHAOS_KILL_AFTER: expected KIND:N with KIND one of ${KILL_KINDS.join(", ")}, got ${JSON.stringify(spec)}`);
-  return { kind: m[1] as KillKind, n: Number(m[2]) };
+/** `KIND:N[,KIND:N…]`: killed at whichever comes first. */
+function parseKill(spec: string | undefined): { kind: KillKind; n: number }[] {
+  if (!spec) return [];
+  return spec.split(",").map((part) => {
+    const m = /^([a-z-]+):(\d+)$/.exec(part.trim());
+    if (!m || !KILL_KINDS.includes(m[1] as KillKind) || Number(m[2]) < 1) throw new Error(`CHAOS_KILL_AFTER: expected KIND:N[,KIND:N] with KIND one of ${KILL_KINDS.join(", ")}, got ${JSON.stringify(spec)}`);
+    return { kind: m[1] as KillKind, n: Number(m[2]) };
+  });
 }
 
 let killAfter = parseKill(process.env.CHAOS_KILL_AFTER);
@@ -52,7 +55,10 @@ const counts: Record<KillKind, number> = { "table-write": 0, poll: 0, publish: 0
 
 function tick(kind: KillKind): void {
   counts[kind]++;
-  if (killAfter && killAfter.kind === kind && counts[kind] === killAfter.n) process.kill(process.pid, "SIGKILL");
+  if (killAfter.some((k) => k.kind === kind && counts[kind] === k.n)) {
+    process.stdout.write(`kill ${kind}:${counts[kind]}\n`); // synchronous on a pipe (Linux): the test learns which point fired
+    process.kill(process.pid, "SIGKILL");
+  }
 }
 
 const TABLE_WRITES = new Set(["submitTransaction", "createEntity", "updateEntity", "upsertEntity", "deleteEntity"]);

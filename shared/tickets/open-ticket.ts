@@ -260,19 +260,22 @@ async function openTicket(ctx: Context, current: { value: LedgerEntry; etag: str
   const bundle = await evidence(deps, ctx.head);
   const body = renderMarkdown(ticketDocument(bundle, ctx.trigger));
   const draft = draftOf(runId, bundle, ctx.trigger, body);
-  for (const sink of deps.sinksFor(item.owner)) {
-    if (entry.externalIds[sink.name]) continue;
+  const pending = deps.sinksFor(item.owner).filter((s) => !entry.externalIds[s.name]);
+  const openedIds: Record<string, string> = {};
+  for (const [i, sink] of pending.entries()) {
     // Only a delivery that found the row "opening" can meet a ticket a crashed delivery left behind.
     const found = resuming && sink.findByKey ? await sink.findByKey(draft.key) : undefined;
     const externalId = (found ?? (await sink.open(draft))).externalId;
-    // Record each sink as soon as it answers, so a crash before the next one costs no duplicate here.
-    entry = await record(deps, project, runId, (e) => sinkDone(e, msg, "opened", sink.name, now, externalId));
+    openedIds[sink.name] = externalId;
+    // Record each sink as soon as it answers, so a crash before the next one costs no duplicate
+    // here; the last one goes in with the final write.
+    if (i < pending.length - 1) entry = await record(deps, project, runId, (e) => sinkDone(e, msg, "opened", sink.name, now, externalId));
   }
   let flipped = false;
   entry = await record(deps, project, runId, (e) => {
     flipped = e.state === "opening";
     // Every claim to open is settled now: a late delivery of a competing message will update instead.
-    const done = markProcessed(e, msg);
+    const done = { ...markProcessed(e, msg), externalIds: { ...e.externalIds, ...openedIds } };
     const inFlight = Object.fromEntries(Object.entries(done.inFlight ?? {}).filter(([, f]) => f.action !== "opened"));
     return { ...done, state: e.state === "opening" ? "open" : e.state, inFlight: Object.keys(inFlight).length ? inFlight : undefined };
   });

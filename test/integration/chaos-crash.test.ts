@@ -62,7 +62,8 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-type Plan = { kind: "table-write" | "poll" | "publish"; n: number } | { kind: "wall"; ms: number } | { kind: "none" };
+/** A kill point; `cap` also kills after that many Table writes, so a publish point with no publish in sight cannot run far ahead. */
+type Plan = { kind: "table-write" | "poll" | "publish"; n: number; cap?: number } | { kind: "wall"; ms: number } | { kind: "none" };
 
 interface WorkerExit {
   code: number | null;
@@ -122,7 +123,8 @@ function spawnWorker(): Worker {
   });
   const go = (plan: Plan): void => {
     if (plan.kind === "wall") wallMs = plan.ms;
-    child.stdin!.write(plan.kind === "table-write" || plan.kind === "poll" || plan.kind === "publish" ? `go ${plan.kind}:${plan.n}\n` : "go\n");
+    const points = plan.kind === "table-write" || plan.kind === "poll" || plan.kind === "publish" ? [`${plan.kind}:${plan.n}`, ...(plan.cap ? [`table-write:${plan.cap}`] : [])] : [];
+    child.stdin!.write(`go ${points.join(",")}\n`);
   };
   return { warm, go, exit, child };
 }
@@ -143,8 +145,9 @@ function planFor(i: number, step: number, steps: number): Plan {
   const scale = step < Math.floor((steps * (i + 1)) / (KILLS + 5)) ? 4 : 1;
   const pick = u("kind");
   if (pick < 0.45) return { kind: "table-write", n: 1 + Math.floor(u("n") * 10 * scale) };
-  if (pick < 0.6) return { kind: "poll", n: 1 + Math.floor(u("n") * 10 * scale) };
-  if (pick < 0.7) return { kind: "publish", n: 1 + Math.floor(u("n") * scale) };
+  const cap = 10 + Math.floor(u("cap") * 20 * scale);
+  if (pick < 0.6) return { kind: "poll", n: 1 + Math.floor(u("n") * 10 * scale), cap };
+  if (pick < 0.7) return { kind: "publish", n: 1 + Math.floor(u("n") * scale), cap };
   return { kind: "wall", ms: Math.floor(u("n") * 100 * scale) };
 }
 
@@ -152,7 +155,7 @@ describe("monitor process killed -9 at random points", () => {
   it(`publishes every escalation exactly once and loses or doubles no transition (seed ${SEED})`, async () => {
     const began = Date.now();
     const schedule = scheduleOf(scenario);
-    const kills: { plan: Plan; step: number }[] = [];
+    const kills: { point: string; step: number }[] = [];
     let finished = false;
     let lastRun = "";
     // Workers on standby: starting a process that loads the Azure SDKs takes longer than most runs
@@ -168,7 +171,7 @@ describe("monitor process killed -9 at random points", () => {
       const exit = await current.exit;
       if (process.env.CHAOS_DEBUG) process.stderr.write(`spawn ${i} ${JSON.stringify(plan)} → ${exit.signal ?? exit.code} at step ${cursor()} in ${Date.now() - t0} ms ${exit.stdout.trim().replace(/\n/g, " | ")}\n`);
       if (exit.signal === "SIGKILL") {
-        kills.push({ plan, step: cursor() });
+        kills.push({ point: /^kill (\S+?):/m.exec(exit.stdout)?.[1] ?? "wall-clock", step: cursor() });
         continue;
       }
       if (exit.code !== 0) throw new Error(`worker failed (plan ${JSON.stringify(plan)}, exit ${exit.code}):\n${exit.stderr.slice(-3000)}`);
@@ -213,7 +216,7 @@ describe("monitor process killed -9 at random points", () => {
     expect([...reasons].sort()).toEqual(["cancelled", "expired", "failed", "incomplete", "max-runtime", "stalled-cancelling", "stalled-in-progress", "stalled-queued", "stalled-requires-action", "vanished"]);
 
     const stats = broker.stats();
-    const byKind = countBy(kills, (k) => k.plan.kind);
+    const byKind = countBy(kills, (k) => k.point);
     const steps = kills.map((k) => k.step);
     // One line for the log: what was measured.
     console.log(

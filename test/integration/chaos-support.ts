@@ -1,9 +1,13 @@
 // Shared by the chaos-*.test.ts files: what a store and a subscription hold after a run, in a form
 // that compares directly against the uninterrupted reference run (local/chaos/reference.ts).
+import { spawn } from "node:child_process";
+import path from "node:path";
 import type { ServiceBusClient } from "@azure/service-bus";
 import { parseEscalationEvent } from "../../shared/bus/cloud-event.js";
 import type { RunStore } from "../../shared/store/types.js";
 import type { Scenario } from "../../local/scenario/schema.js";
+import { repoRoot, sharedDir } from "../support/paths.js";
+import { builtCli } from "./foundry-sim-check.js";
 
 export interface RunRecord {
   runId: string;
@@ -89,4 +93,22 @@ export function keysWithSeveralIds(deliveries: Delivery[]): string[] {
 export function seqProblems(r: RunRecord): string | undefined {
   const ok = r.seqs.every((s, i) => s === i + 1) && r.headSeq === r.seqs.length;
   return ok ? undefined : `${r.runId}: transition seqs [${r.seqs.join(",")}], head seq ${r.headSeq}`;
+}
+
+/**
+ * ../shared/tools/check-scenario.mjs on an example scenario (or a copy of it at `scenarioPath`)
+ * and its expectation file, running this build's `simulate --quiet ARGS`.
+ */
+export function checkScenario(name: string, simulateArgs: string[], scenarioPath?: string): Promise<{ code: number | null; output: string }> {
+  const dir = path.join(sharedDir(), "contracts", "scenarios");
+  const checker = path.join(sharedDir(), "tools", "check-scenario.mjs");
+  const args = [checker, scenarioPath ?? path.join(dir, `${name}.json`), path.join(dir, `${name}.expect.json`), "--", process.execPath, builtCli(), "simulate", "--quiet", ...simulateArgs];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: repoRoot(), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
 }
