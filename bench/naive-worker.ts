@@ -15,7 +15,7 @@ import { startAzurite, type AzuriteInstance } from "../local/azurite.js";
 import { MemoryEscalationTopic } from "../local/memory-bus.js";
 import { DetectionRecorder } from "./detection.js";
 import type { BenchJob, JobResult, ParentMessage, SweepRecord } from "./protocol.js";
-import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents } from "./scenario.js";
+import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents, type BenchPlan } from "./scenario.js";
 import { peakRssMb, progress, round, simulatorStats, sleep, sleepUntil, statsDelta } from "./worker-support.js";
 
 interface NaiveRun {
@@ -61,21 +61,23 @@ async function azuriteStatusTable(connectionString: string): Promise<StatusTable
 
 const TERMINAL_ESCALATIONS: Record<string, string> = { failed: "failed", expired: "expired", incomplete: "incomplete" };
 
-export async function runNaiveJob(job: BenchJob, go: ParentMessage): Promise<JobResult> {
-  const { plan } = job;
-  const intervalMs = plan.pollIntervalSeconds * 1000;
-  const measureFrom = go.startMs + plan.measureFromSeconds * 1000;
-  const intervals = plan.eventIntervals + 1;
-  const measureTo = measureFrom + intervals * intervalMs;
-  const shell = benchScenarioShell(plan, go.startMs);
-  const policies = policiesOf({ ...shell, runs: [] } as unknown as ScenarioForEngine);
-  const recorder = new DetectionRecorder(knownEvents(plan), go.startMs);
-  const topic = new MemoryEscalationTopic();
+export async function runNaiveJob(job: BenchJob, awaitGo: (startMs: number) => Promise<ParentMessage>): Promise<JobResult> {
   let azurite: AzuriteInstance | undefined;
   const timers: NodeJS.Timeout[] = [];
   try {
     if (job.store === "table") azurite = await startAzurite();
     const table = azurite ? await azuriteStatusTable(azurite.connectionString) : memoryStatusTable();
+    const startMs = Math.floor(Date.now() / 1000) * 1000;
+    const go = await awaitGo(startMs);
+    const plan: BenchPlan = { ...job.plan, measureFromSeconds: go.measureFromSeconds };
+    const intervalMs = plan.pollIntervalSeconds * 1000;
+    const measureFrom = startMs + plan.measureFromSeconds * 1000;
+    const intervals = plan.eventIntervals + 1;
+    const measureTo = measureFrom + intervals * intervalMs;
+    const shell = benchScenarioShell(plan, startMs);
+    const policies = policiesOf({ ...shell, runs: [] } as unknown as ScenarioForEngine);
+    const recorder = new DetectionRecorder(knownEvents(plan), startMs);
+    const topic = new MemoryEscalationTopic();
     // Clients as the SDK samples build them: default retry policies (429 and 5xx retried, Retry-After honoured).
     const agents = new AgentsClient(go.endpoint, localSimulatorCredential, { tlsOptions: { ca: go.caPem } });
     const openai = new AIProjectClient(go.endpoint, localSimulatorCredential, { tlsOptions: { ca: go.caPem } }).getOpenAIClient().withOptions({ fetch: fetchTrustingCa(go.caPem) });
@@ -148,8 +150,8 @@ export async function runNaiveJob(job: BenchJob, go: ParentMessage): Promise<Job
         }, offset),
       );
     });
-    const planned = (measureTo - go.startMs) / 1000;
-    const ticker = setInterval(() => progress("naive", (Date.now() - go.startMs) / 1000, planned), 500);
+    const planned = (measureTo - startMs) / 1000;
+    const ticker = setInterval(() => progress("naive", (Date.now() - startMs) / 1000, planned), 500);
     let before: Awaited<ReturnType<typeof simulatorStats>>;
     let after: Awaited<ReturnType<typeof simulatorStats>>;
     try {
@@ -168,7 +170,7 @@ export async function runNaiveJob(job: BenchJob, go: ParentMessage): Promise<Job
     const read = window.reduce((n, s) => n + s.read, 0);
     const unchanged = window.reduce((n, s) => n + s.unchanged, 0);
     const changed = window.reduce((n, s) => n + s.written, 0);
-    const notes = [`timers started ${Math.round((firstAt - go.startMs) / 1000)} s after the simulator`];
+    const notes = [`timers started ${Math.round((firstAt - startMs) / 1000)} s after second 0`];
     return {
       mode: "naive",
       store: job.store,

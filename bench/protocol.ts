@@ -27,6 +27,8 @@ export interface BenchJob {
   knobs: TrackingKnobs;
   /** API searches by thread ID to time after the sweeps (0: none). */
   searchQueries: number;
+  /** --max-old-space-size of the worker, if set. */
+  heapCapMb?: number;
 }
 
 /**

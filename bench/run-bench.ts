@@ -10,8 +10,7 @@ import { progressBar } from "../cli/progress.js";
 import { startFoundrySimulator } from "../local/foundry-sim/index.js";
 import { queryPages } from "../shared/store/store-rules.js";
 import type { BenchJob, JobResult, Mode, StoreKind, TrackingKnobs, WorkerMessage } from "./protocol.js";
-import { benchScenario, withStart, type BenchPlan } from "./scenario.js";
-import { sleepUntil } from "./worker-support.js";
+import { benchScenario, type BenchPlan } from "./scenario.js";
 
 export interface BenchSettings {
   quick: boolean;
@@ -24,16 +23,31 @@ export interface BenchSettings {
   knobs: Omit<TrackingKnobs, "limiterPerSecond">;
   /** API searches by thread ID timed on the largest memory size. */
   searchQueries: number;
+  /**
+   * FOUNDRY_RATE_LIMIT_PER_SECOND as a share of Foundry's limit. The monitor's limiter counts
+   * calendar seconds and Foundry (and the simulator) a sliding second: at 100 % each second's
+   * burst meets the tail of the one before and draws 429s, so a deployment sets it a little lower.
+   */
+  limiterShare: number;
+  /** --max-old-space-size for the workers (MB), as languageWorkers__node__arguments would set it; undefined: Node's default. */
+  heapCapMb?: number;
 }
 
-// The Functions app's defaults: SHARD_COUNT 16, POLL_CONCURRENCY 32, and host.json's queue
-// batchSize 4 + newBatchThreshold 2 = up to 6 poll-shard invocations at once on one instance.
-const APP_KNOBS = { shardCount: 16, concurrency: 32, parallelShards: 6 };
+export function limiterOf(s: BenchSettings): number {
+  return Math.max(1, Math.floor(s.rateLimitPerSecond * s.limiterShare));
+}
+
+// SHARD_COUNT 16 and POLL_CONCURRENCY 32 are the app's defaults. One poll-shard invocation at a
+// time: the rate limiter is per instance, so parallel shard passes add no throughput, only a burst
+// at the start of every second (192 reads in flight where 25 fill 500/s at 50 ms) and a later
+// publish for every shard (each pass lasts as long as the whole sweep). host.json's batchSize 4 +
+// newBatchThreshold 2 (6 at once) is measured with --parallel-shards 6.
+const APP_KNOBS = { shardCount: 16, concurrency: 32, parallelShards: 1 };
 
 export function defaultSettings(quick: boolean): BenchSettings {
   return quick
-    ? { quick, sizes: [300, 1500], tableSizes: [300], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 200 }
-    : { quick, sizes: [1000, 10_000, 100_000], tableSizes: [10_000], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 1000 };
+    ? { quick, sizes: [300, 1000], tableSizes: [300], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 200, limiterShare: 0.9 }
+    : { quick, sizes: [1000, 10_000, 100_000], tableSizes: [10_000], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 1000, limiterShare: 0.9 };
 }
 
 /** Reads per second the setup allows at best: the rate limit, or what the reads in flight can do at the set latency. */
@@ -42,24 +56,32 @@ export function ceilingOf(s: BenchSettings): number {
   return Math.min(s.rateLimitPerSecond, inFlight / (s.latencyMs / 1000));
 }
 
-export function planFor(s: BenchSettings, runs: number, mode: Mode, store: StoreKind): BenchPlan {
+/** The plan of one job; `measureFromSeconds` is fixed by the parent once the worker has registered its runs. */
+export function planFor(s: BenchSettings, runs: number): BenchPlan {
   const ceiling = ceilingOf(s);
   // An interval the sweep fits in with a quarter to spare, in whole tens of seconds, at least 30 s.
   const pollIntervalSeconds = s.quick ? 5 : Math.max(30, Math.ceil((1.25 * runs) / ceiling / 10) * 10);
-  // Registration (not measured) must end before the first measured sweep; rates seen on 2 cores.
-  const registrationSeconds = store === "table" ? runs / 60 : runs / 2500;
-  const measureFromSeconds = mode === "naive" ? pollIntervalSeconds + 2 : Math.ceil(5 + 1.5 * registrationSeconds);
   return {
     runs,
     latencyMs: s.latencyMs,
     rateLimitPerSecond: s.rateLimitPerSecond,
     pollIntervalSeconds,
-    measureFromSeconds,
+    measureFromSeconds: 0,
     eventIntervals: s.quick || runs >= 100_000 ? 1 : 3,
     failShare: 0.005,
     stallShare: 0.005,
-    stallSeconds: Math.min(30, measureFromSeconds),
+    stallSeconds: s.quick ? 5 : 30,
   };
+}
+
+/**
+ * Seconds after second 0 at which measuring starts: after registration, far enough that every
+ * known stall's run enters in_progress after it too, plus time to build the scenario and start
+ * the simulator; the naive baseline needs one interval for every timer to have fired once.
+ */
+function measureFromSecondsFor(plan: BenchPlan, mode: Mode, elapsedSeconds: number): number {
+  const warm = mode === "naive" ? plan.pollIntervalSeconds + 2 : plan.stallSeconds + 2 + plan.runs / 10_000;
+  return Math.ceil(elapsedSeconds + warm);
 }
 
 export interface Figures {
@@ -177,9 +199,10 @@ export async function runBench({ settings, log, progress }: RunBenchOptions): Pr
       const job: BenchJob = {
         mode,
         store: p.store,
-        plan: planFor(settings, p.runs, mode, p.store),
+        plan: planFor(settings, p.runs),
         knobs: { ...settings.knobs, limiterPerSecond: settings.rateLimitPerSecond },
         searchQueries: mode === "monitor" && p.store === "memory" && p.runs === largest ? settings.searchQueries : 0,
+        heapCapMb: settings.heapCapMb,
       };
       const result = await runJob(job, progress);
       jobs.push(result);
@@ -220,10 +243,9 @@ function describe(r: JobResult): string {
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.js");
 
-/** One job: simulator up at a whole second, worker forked, progress relayed, result back. */
+/** One job: worker forked and its runs registered, then the scenario built around that, simulator up, result back. */
 async function runJob(job: BenchJob, showProgress: boolean): Promise<JobResult> {
-  const scenario = benchScenario(job.plan, Date.now());
-  const child = fork(WORKER, [JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: [] });
+  const child = fork(WORKER, [JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: job.heapCapMb ? [`--max-old-space-size=${job.heapCapMb}`] : [] });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-4000);
@@ -233,18 +255,23 @@ async function runJob(job: BenchJob, showProgress: boolean): Promise<JobResult> 
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const bar = showProgress ? progressBar(`bench ${job.mode} ${job.plan.runs} runs (${job.store})`, 100, "%") : undefined;
   let sim: Awaited<ReturnType<typeof startFoundrySimulator>> | undefined;
+  let clockTicker: NodeJS.Timeout | undefined;
   try {
     const result = await new Promise<JobResult>((resolve, reject) => {
       child.on("message", (raw) => {
         const m = raw as WorkerMessage;
-        if (m.type === "ready") {
+        if (m.type === "registered") {
           void (async () => {
-            // The simulator's second 0 falls on a whole second, so Foundry's 1 s timestamps are exact.
-            const startMs = Math.ceil((Date.now() + 300) / 1000) * 1000;
-            withStart(scenario, startMs);
-            await sleepUntil(startMs);
-            sim = await startFoundrySimulator({ scenario, clock: "real", port: 0 });
-            child.send({ type: "go", startMs, endpoint: sim.endpoint, caPem: sim.caPem, control: sim.control });
+            const plan = { ...job.plan, measureFromSeconds: measureFromSecondsFor(job.plan, job.mode, (Date.now() - m.startMs) / 1000) };
+            const scenario = benchScenario(plan, m.startMs);
+            // Second 0 is in the past (the worker registered against it), so the simulator runs on a
+            // manual clock that this process keeps on real time since second 0.
+            sim = await startFoundrySimulator({ scenario, clock: "manual", port: 0 });
+            const s = sim;
+            const follow = () => s.setClock(Math.max(0, (Date.now() - m.startMs) / 1000));
+            follow();
+            clockTicker = setInterval(follow, 5);
+            child.send({ type: "go", startMs: m.startMs, measureFromSeconds: plan.measureFromSeconds, endpoint: sim.endpoint, caPem: sim.caPem, control: sim.control });
           })().catch(reject);
         } else if (m.type === "progress") {
           bar?.update(Math.min(100, (m.done / Math.max(1, m.total)) * 100));
@@ -256,6 +283,7 @@ async function runJob(job: BenchJob, showProgress: boolean): Promise<JobResult> 
     bar?.stop();
     return result;
   } finally {
+    clearInterval(clockTicker);
     if (child.exitCode === null) {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) child.kill("SIGKILL");

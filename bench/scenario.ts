@@ -119,13 +119,6 @@ export function benchScenario(plan: BenchPlan, startMs: number): Scenario {
   return { ...parsed, startEpochSeconds: shell.startEpochSeconds };
 }
 
-/** Moves a scenario's origin (the simulator's second 0) without rebuilding it. */
-export function withStart<S extends { start: string; startEpochSeconds: number }>(scenario: S, startMs: number): S {
-  scenario.start = new Date(startMs).toISOString();
-  scenario.startEpochSeconds = Math.floor(startMs / 1000);
-  return scenario;
-}
-
 export function knownEvents(plan: BenchPlan): Map<string, KnownEvent> {
   const events = new Map<string, KnownEvent>();
   for (let i = 0; i < plan.runs; i++) {

@@ -1,16 +1,17 @@
 import { app, type InvocationContext } from "@azure/functions";
-import { parseEscalationEvent } from "../shared/bus/cloud-event.js";
 import { services } from "../shared/services.js";
-import { outboxItemOf } from "../shared/tickets/escalation-message.js";
-import { handleEscalationMessage } from "../shared/tickets/open-ticket.js";
+import { handleTicketMessage } from "../shared/tickets/open-ticket.js";
 
 /**
- * A throw abandons the message: Service Bus redelivers it (sink 5xx, timeouts) and dead-letters
- * it after the subscription's max delivery count; `run-monitor dlq` shows and replays those.
+ * A throw abandons the message. The errors say how to settle it — `DeadLetter` (a permanent sink
+ * rejection, a body that is not an escalation) and `RetryLater` (backoff for 5xx/429/timeouts) —
+ * which the local trigger honours exactly; the Functions host abandons on any throw, so in Azure
+ * Service Bus redelivers and dead-letters after the subscription's max delivery count
+ * (docs/tickets.md). `run-monitor dlq` shows and replays dead letters.
  */
 export async function openTicketHandler(message: unknown, context: InvocationContext): Promise<void> {
-  const item = outboxItemOf(parseEscalationEvent(message));
-  const result = await handleEscalationMessage((await services()).tickets, item);
+  const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 0);
+  const { item, result } = await handleTicketMessage((await services()).tickets, message, { deliveryCount });
   context.log(`open-ticket ${item.messageId}: ${result.kind === "done" ? `${result.action} ${result.ticketId}` : result.kind}`);
 }
 

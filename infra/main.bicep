@@ -3,7 +3,7 @@
 // it watches, wherever that project lives in the subscription.
 targetScope = 'subscription'
 
-import { foundryProjectType, policySetType, ticketSinkSecretType, ticketSinkType } from 'types.bicep'
+import { foundryProjectType, policySetType, ticketGroupingType, ticketSinkSecretType, ticketSinkType } from 'types.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -73,6 +73,9 @@ param ticketSinks ticketSinkType[] = []
 
 @description('App settings resolved from the monitor Key Vault for ticket sinks')
 param ticketSinkSecrets ticketSinkSecretType[] = []
+
+@description('Storm guard for tickets; threshold 0 turns it off')
+param ticketGrouping ticketGroupingType = { groupBy: ['agentId', 'reason'], threshold: 0, windowSeconds: 300 }
 
 @description('Public base URL of the dashboard/API for links in tickets; empty = the app\'s default host name')
 param dashboardBaseUrl string = ''
@@ -254,6 +257,7 @@ module functionApp 'modules/function-app.bicep' = {
       escalationTopic: serviceBus.outputs.topicName
       ticketsSubscription: serviceBus.outputs.ticketsSubscriptionName
       ticketSinks: ticketSinks
+      ticketGrouping: ticketGrouping
       dashboardBaseUrl: empty(dashboardBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : dashboardBaseUrl
     }
     ticketSinkSecrets: ticketSinkSecrets

@@ -13,6 +13,7 @@ param ticketSinks = json(readEnvironmentVariable('TICKET_SINKS', '[]'))
 // [{"setting":"TICKET_SINK_DESK_TOKEN","secretName":"desk-token"}]: settings that become Key Vault references.
 param ticketSinkSecrets = json(readEnvironmentVariable('TICKET_SINK_SECRETS', '[]'))
 param dashboardBaseUrl = readEnvironmentVariable('DASHBOARD_BASE_URL', '')
+param ticketGrouping = json(readEnvironmentVariable('TICKET_GROUPING', '{"groupBy":["agentId","reason"],"threshold":0,"windowSeconds":300}'))
 
 param pollIntervalSeconds = int(readEnvironmentVariable('POLL_INTERVAL_SECONDS', '30'))
 param shardCount = int(readEnvironmentVariable('SHARD_COUNT', '16'))

@@ -198,5 +198,16 @@ type monitorSettingsType = {
   escalationTopic: string
   ticketsSubscription: string
   ticketSinks: ticketSinkType[]
+  ticketGrouping: ticketGroupingType
   dashboardBaseUrl: string
+}
+
+@export()
+@description('Storm guard for tickets (TICKET_GROUPING): beyond threshold escalations of one group in a window, one grouped incident. threshold 0 = off.')
+type ticketGroupingType = {
+  groupBy: ('agentId' | 'reason' | 'project' | 'api' | 'threadId' | 'model')[]
+  @minValue(0)
+  threshold: int
+  @minValue(1)
+  windowSeconds: int
 }

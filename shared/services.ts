@@ -121,6 +121,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     source,
     sinksFor: (owner) => (overrides.sinks ? sinks : sinks.filter((_, i) => sinkAccepts(sinkConfigs[i], owner))),
     evidencePolicy: {},
+    grouping: settings.TICKET_GROUPING && settings.TICKET_GROUPING.threshold > 0 ? settings.TICKET_GROUPING : undefined,
     links: (head) =>
       base
         ? {

@@ -13,6 +13,8 @@ interface BenchOpts {
   shards?: string;
   concurrency?: string;
   parallelShards?: string;
+  limiterShare?: string;
+  heapCapMb?: string;
   out?: string;
   chart?: string;
   fromReport?: string;
@@ -52,6 +54,8 @@ export function registerBench(program: Command): void {
     .option("--shards <n>", "SHARD_COUNT")
     .option("--concurrency <n>", "POLL_CONCURRENCY (reads in flight per poll-shard invocation)")
     .option("--parallel-shards <n>", "poll-shard invocations at once (host.json batchSize + newBatchThreshold)")
+    .option("--limiter-share <x>", "the monitor's FOUNDRY_RATE_LIMIT_PER_SECOND as a share of the Foundry rate limit (default 0.9)")
+    .option("--heap-cap-mb <n>", "--max-old-space-size for the worker processes (default: Node's own)")
     .option("--out <file>", "write the full report (every job, sweep and store method) as JSON")
     .option("--chart <file>", "write the SVG chart of cost and latency against active runs")
     .option("--from-report <file>", "draw --chart from a saved --out report instead of running")
@@ -71,6 +75,12 @@ export function registerBench(program: Command): void {
           if (opts.shards !== undefined) settings.knobs.shardCount = intOf("--shards", opts.shards, 1, 1024);
           if (opts.concurrency !== undefined) settings.knobs.concurrency = intOf("--concurrency", opts.concurrency, 1, 256);
           if (opts.parallelShards !== undefined) settings.knobs.parallelShards = intOf("--parallel-shards", opts.parallelShards, 1, 64);
+          if (opts.limiterShare !== undefined) {
+            const share = Number(opts.limiterShare);
+            if (!(share > 0 && share <= 1)) throw new InputError(`--limiter-share: expected a number in (0, 1], got ${JSON.stringify(opts.limiterShare)}`);
+            settings.limiterShare = share;
+          }
+          if (opts.heapCapMb !== undefined) settings.heapCapMb = intOf("--heap-cap-mb", opts.heapCapMb, 64, 65_536);
           report = await runBench({ settings, log: (line) => process.stdout.write(`${line}\n`), progress: opts.progress && Boolean(process.stderr.isTTY) });
           if (opts.out) fs.writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
           for (const t of report.targets) process.stdout.write(`  ${t.pass ? "PASS" : "MISS"} ${t.target} at ${t.runs} runs (${t.store}): ${t.value}\n`);

@@ -155,6 +155,7 @@ var appSettings = {
   ESCALATION_TOPIC: monitor.escalationTopic
   TICKETS_SUBSCRIPTION: monitor.ticketsSubscription
   TICKET_SINKS: string(monitor.ticketSinks)
+  TICKET_GROUPING: string(monitor.ticketGrouping)
   DASHBOARD_BASE_URL: monitor.dashboardBaseUrl
 }
 

@@ -89,7 +89,8 @@ resource sreAlertsFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/r
   properties: {
     filterType: 'SqlFilter'
     sqlFilter: {
-      sqlExpression: 'severity IN (\'high\', \'critical\')'
+      // Replayed dead letters (run-monitor dlq replay) carry replayTo: they must not page on-call twice.
+      sqlExpression: 'severity IN (\'high\', \'critical\') AND replayTo IS NULL'
     }
   }
 }

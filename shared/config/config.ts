@@ -56,6 +56,7 @@ export const SETTING_DESCRIPTIONS: Record<string, string> = {
   MONITOR_POLICIES: "JSON detection policy: {defaults:{thresholds,severity,owner,escalateCancelled}, overrides:[{match,…}]}",
   ESCALATION_TOPIC: "Service Bus topic escalations are published to",
   TICKETS_SUBSCRIPTION: "Service Bus subscription the open-ticket function listens on",
+  TICKET_GROUPING: "JSON storm guard {groupBy:[agentId,reason], threshold:N, windowSeconds:W}; threshold 0 = one ticket per run always",
   TICKET_SINKS: "JSON list of ticket sinks [{name, kind, …}]; secrets come from Key Vault references",
   DASHBOARD_BASE_URL: "Public base URL of the dashboard/API, used for links in tickets",
   AzureWebJobsStorage__tableServiceUri: "Table service URI of the monitor's storage account (identity-based)",
@@ -95,6 +96,10 @@ export const SettingsSchema = StorageSettings.extend({
   ESCALATION_TOPIC: z.string().default("run-escalations"),
   TICKETS_SUBSCRIPTION: z.string().default("tickets"),
   TICKET_SINKS: z.string().optional(),
+  TICKET_GROUPING: jsonSetting(
+    z.object({ groupBy: z.array(z.enum(["agentId", "reason", "project", "api", "threadId", "model"])).min(1), threshold: z.number().int().min(0), windowSeconds: z.number().int().min(1) }).strict(),
+    '{"groupBy":["agentId","reason"],"threshold":10,"windowSeconds":300}',
+  ).optional(),
   DASHBOARD_BASE_URL: z.string().optional(),
   ServiceBusConnection: z.string().optional(),
   ServiceBusConnection__fullyQualifiedNamespace: z.string().optional(),

@@ -182,7 +182,7 @@ describeInfra("infra/main.bicep with the real Bicep CLI", () => {
       const rule = one(all, "Microsoft.ServiceBus/namespaces/topics/subscriptions/rules");
       expect(String(rule.body.name)).toContain("'$Default'"); // replaces the match-all default rule
       expect(props(rule).filterType).toBe("SqlFilter");
-      expect(obj(props(rule).sqlFilter, "sqlFilter").sqlExpression).toBe("severity IN ('high', 'critical')");
+      expect(obj(props(rule).sqlFilter, "sqlFilter").sqlExpression).toBe("severity IN ('high', 'critical') AND replayTo IS NULL");
     });
   });
 

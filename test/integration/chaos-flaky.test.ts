@@ -15,6 +15,8 @@ import type { DegradedReason, MonitorEvents } from "../../shared/tracking/deps.j
 import { checkScenario } from "./chaos-support.js";
 
 const SEEDS = [1, 2, 3, 4, 5];
+/** pollShard's backoff between its four attempts: 1 + 2 + 4 s. */
+const RETRY_BACKOFF_MS = 7000;
 
 interface Seen {
   escalations: Map<string, number>;
@@ -48,17 +50,28 @@ describe("a flaky Foundry (20 % 5xx, timeouts, malformed bodies, 429s)", () => {
     expect(healthy.seen.degraded.size).toBe(0);
     const interval = healthyScenario.monitor.pollIntervalSeconds * 1000;
     const flakyScenario = parseScenario(flakyChaosScenarioJson());
+    let lateBySweep = 0;
+    let maxDelay = 0;
+    let total = 0;
     for (const seed of SEEDS) {
       const flaky = recorder();
       await runReference(flakyScenario, { seed, events: flaky.events, concurrency: 1 });
       // Zero false escalations, none missed: the same (run, reason, episode) set.
       expect({ seed, escalations: [...flaky.seen.escalations.keys()].sort() }).toEqual({ seed, escalations: [...healthy.seen.escalations.keys()].sort() });
-      // Each one in time: the rule became true at the same moment, so a late one was at most one
-      // sweep late (all four reads of the sweep failed), well inside the contract's window.
-      const late = [...flaky.seen.escalations].filter(([key, at]) => at - healthy.seen.escalations.get(key)! > interval).map(([key, at]) => `${key} +${(at - healthy.seen.escalations.get(key)!) / 1000}s`);
+      // Each one in time: the shared flaky example allows 125 s from the moment a rule becomes true;
+      // a healthy Foundry's monitor escalates within one interval of it, so a flaky one may be at
+      // most three sweeps (plus retry backoff) behind that — one when all four reads of a sweep
+      // failed, more when the failed reads were the first to see requires_action (its stall clock
+      // starts at the poll that saw it when Foundry gives no open tool-call step).
+      const delays = [...flaky.seen.escalations].map(([key, at]) => ({ key, delay: at - healthy.seen.escalations.get(key)! }));
+      const late = delays.filter((d) => d.delay > 3 * interval + RETRY_BACKOFF_MS).map((d) => `${d.key} +${d.delay / 1000}s`);
+      maxDelay = Math.max(maxDelay, ...delays.map((d) => d.delay));
       expect({ seed, late }).toEqual({ seed, late: [] });
+      lateBySweep += [...flaky.seen.escalations].filter(([key, at]) => at - healthy.seen.escalations.get(key)! > interval).length;
+      total += flaky.seen.escalations.size;
       // And it said so.
       expect({ seed, reasons: [...flaky.seen.degraded.keys()].sort() }).toEqual({ seed, reasons: ["foundry-429", "foundry-5xx", "foundry-malformed", "foundry-timeout"] });
     }
+    console.log(`flaky Foundry, ${SEEDS.length} seeds: ${total} escalations, none false, none missed, ${lateBySweep} a sweep or more late (at most +${maxDelay / 1000} s)`);
   });
 });
