@@ -142,12 +142,12 @@ function cursor(): number {
 function planFor(i: number, step: number, steps: number): Plan {
   if (i >= KILLS) return { kind: "none" };
   const u = (what: string) => uniform(SEED, i, what);
-  const scale = step < Math.floor((steps * (i + 1)) / (KILLS + 5)) ? 4 : 1;
+  const scale = step < Math.floor((steps * (i + 1)) / (KILLS + 10)) ? 4 : 1;
   const pick = u("kind");
   if (pick < 0.45) return { kind: "table-write", n: 1 + Math.floor(u("n") * 10 * scale) };
-  const cap = 10 + Math.floor(u("cap") * 20 * scale);
-  if (pick < 0.6) return { kind: "poll", n: 1 + Math.floor(u("n") * 10 * scale), cap };
-  if (pick < 0.7) return { kind: "publish", n: 1 + Math.floor(u("n") * scale), cap };
+  if (pick < 0.6) return { kind: "poll", n: 1 + Math.floor(u("n") * 10 * scale), cap: 10 + Math.floor(u("cap") * 20 * scale) };
+  // Publishes come at the end of a sweep, after its writes: a roomier cap lets most of these land.
+  if (pick < 0.7) return { kind: "publish", n: 1 + Math.floor(u("n") * scale), cap: 40 + Math.floor(u("cap") * 60 * scale) };
   return { kind: "wall", ms: Math.floor(u("n") * 100 * scale) };
 }
 
