@@ -24,7 +24,7 @@ import { progressBar } from "../../cli/progress.js";
 export const ESCALATION_TOPIC = "run-escalations";
 
 /** Keeps the HTTPS simulator's manual clock on the monitor's virtual time before every read. */
-class ClockSyncedSource implements RunSource {
+export class ClockSyncedSource implements RunSource {
   constructor(private readonly inner: RunSource, private readonly sim: FoundrySimulator, private readonly start: number, private readonly clock: VirtualClock) {}
   private sync(): void {
     const at = (this.clock.now() - this.start) / 1000;

@@ -2,10 +2,10 @@
 // work; what it deserializes is ignored: the raw body captured through `onResponse` goes through
 // the same normalizer the simulator's bodies do, so both paths judge a body the same way.
 
-import { AgentsClient } from "@azure/ai-agents";
+import type { AgentsClient } from "@azure/ai-agents";
+import { createAgentsClient } from "./agents-client.js";
 import type { PollOutcome, RunRef, StepSummary } from "../model/run.js";
 import { FoundryReadError, malformedOutcome, observe, outcomeForFailure, outcomeForStatus, readEvidence, type NonObservation } from "./classify-outcome.js";
-import { defaultFoundryCredential } from "./credential.js";
 import { normalizeClassicRun, normalizeClassicSteps, pickClassicFinalMessage } from "./normalize-classic.js";
 import type { RunSource } from "./run-source.js";
 import { DEFAULT_TIMEOUT_MS, readDeadline, type FoundrySourceOptions } from "./source-options.js";
@@ -26,11 +26,7 @@ export class ClassicRunSource implements RunSource {
 
   constructor(options: FoundrySourceOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.client = new AgentsClient(options.endpoint, options.credential ?? defaultFoundryCredential(), {
-      // The monitor backs off itself (per shard, honouring Retry-After); SDK retries would hide 429s and multiply load.
-      retryOptions: { maxRetries: 0 },
-      ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
-    });
+    this.client = createAgentsClient(options);
   }
 
   async poll(ref: RunRef, options: { steps?: boolean; signal?: AbortSignal } = {}): Promise<PollOutcome> {

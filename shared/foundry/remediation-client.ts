@@ -1,8 +1,8 @@
 // The only Foundry writes the monitor can make, and only when a policy opts in to remediation:
 // cancel a classic run, create a run on a classic thread, and list a thread's runs (to find a retry
 // a crashed executor already created). Same auth and TLS handling as classic-run-source.ts.
-import { AgentsClient } from "@azure/ai-agents";
-import { defaultFoundryCredential } from "./credential.js";
+import type { AgentsClient } from "@azure/ai-agents";
+import { createAgentsClient } from "./agents-client.js";
 import { DEFAULT_TIMEOUT_MS, readDeadline, type FoundrySourceOptions } from "./source-options.js";
 
 export interface RemoteRun {
@@ -31,11 +31,7 @@ export class ClassicRemediationClient implements RemediationClient {
 
   constructor(options: FoundrySourceOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.client = new AgentsClient(options.endpoint, options.credential ?? defaultFoundryCredential(), {
-      // A retried create could start two runs: the executor decides about retries, with its ledger.
-      retryOptions: { maxRetries: 0 },
-      ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
-    });
+    this.client = createAgentsClient(options);
   }
 
   cancelRun(threadId: string, runId: string): Promise<WriteOutcome> {

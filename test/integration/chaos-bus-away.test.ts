@@ -15,13 +15,12 @@ import { startServiceBusBroker, type ServiceBusBroker } from "../../local/servic
 import { ServiceBusEscalationPublisher } from "../../shared/bus/publisher.js";
 import { localSimulatorCredential } from "../../shared/foundry/credential.js";
 import { ProjectRunSources } from "../../shared/foundry/project-run-sources.js";
-import type { RunSource } from "../../shared/foundry/run-source.js";
-import type { PollOutcome, RunRef, StepSummary } from "../../shared/model/run.js";
 import { createTableRunStore } from "../../shared/store/table-store.js";
 import { VirtualClock } from "../../shared/tracking/clock.js";
 import type { DegradedReason, MonitorEvents } from "../../shared/tracking/deps.js";
 import { startAzurite, type AzuriteInstance } from "../support/azurite.js";
 import { countBy, drainSubscription, indexedRunIds, recordsOf, seqProblems } from "./chaos-support.js";
+import { ClockSyncedSource } from "../../local/simulate/local-stack.js";
 
 const TOPIC = "run-escalations";
 const AWAY_FROM = 100; // scenario seconds: the broker stops after the sweep at 90 s…
@@ -47,33 +46,13 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-/** The SDK adapters, with the simulator's manual clock kept on the monitor's virtual time. */
-class ClockSyncedSource implements RunSource {
-  constructor(private readonly inner: RunSource, private readonly start: number, private readonly clock: VirtualClock) {}
-  private sync(): void {
-    sim.setClock((this.clock.now() - this.start) / 1000);
-  }
-  poll(ref: RunRef, options?: { steps?: boolean; signal?: AbortSignal }): Promise<PollOutcome> {
-    this.sync();
-    return this.inner.poll(ref, options);
-  }
-  listSteps(ref: RunRef): Promise<StepSummary[]> {
-    this.sync();
-    return this.inner.listSteps(ref);
-  }
-  finalMessage(ref: RunRef): Promise<{ id: string; role: string; text: string } | undefined> {
-    this.sync();
-    return this.inner.finalMessage(ref);
-  }
-}
-
 describe("Service Bus away for a minute of simulated time", () => {
   it("keeps polling, reports bus-unavailable, keeps the outbox pending, then publishes everything exactly once", async () => {
     const start = Date.parse(scenario.start);
     const clock = new VirtualClock(start);
     const store = createTableRunStore({ connectionString: azurite.connectionString, tablePrefix: "busaway" });
     const origin = new URL(sim.endpoint).origin;
-    const source = new ClockSyncedSource(new ProjectRunSources([{ name: "default", endpoint: `${origin}/api/projects/default`, api: "both", discovery: false }], { credential: localSimulatorCredential, ca: sim.caPem, timeoutMs: 5000 }), start, clock);
+    const source = new ClockSyncedSource(new ProjectRunSources([{ name: "default", endpoint: `${origin}/api/projects/default`, api: "both", discovery: false }], { credential: localSimulatorCredential, ca: sim.caPem, timeoutMs: 5000 }), sim, start, clock);
     const publisher = new ServiceBusEscalationPublisher({ connectionString: broker.connectionString }, { topic: TOPIC, publishTimeoutMs: 3000 });
     const degraded: { reason: DegradedReason; at: number }[] = [];
     const events: MonitorEvents = { registered() {}, transition() {}, published() {}, degraded: (reason, _detail, at) => void degraded.push({ reason, at }) };
