@@ -27,7 +27,7 @@ import { DetectionRecorder, percentile } from "./detection.js";
 import type { BenchJob, JobResult, ParentMessage, SearchFigures, SweepRecord } from "./protocol.js";
 import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents, type BenchPlan } from "./scenario.js";
 import { SWEEP_OVERHEAD_METHODS, StoreLedger, sumTallies } from "./store-ledger.js";
-import { peakRssMb, progress, round, simulatorStats, sleepUntil, statsDelta } from "./worker-support.js";
+import { CpuMeter, peakRssMb, progress, round, simulatorStats, sleepUntil, statsDelta } from "./worker-support.js";
 
 /** Runs registered per in-process simulator core: bounds the memory registration needs. */
 const REGISTRATION_CHUNK = 2000;
@@ -128,6 +128,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
       notes.push(`registration overran the warm-up by ${Math.round((Date.now() - measureFrom) / 1000)} s; the first measured sweep starts late`);
     }
     const measured: SweepRecord[] = [];
+    const meter = new CpuMeter();
     let before = undefined as Awaited<ReturnType<typeof simulatorStats>> | undefined;
     const ticker = setInterval(tick, 500);
     try {
@@ -138,6 +139,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
           before = await simulatorStats(go.control, go.caPem, BENCH_PROJECT);
           ledger.take();
         }
+        if (isMeasured) meter.start();
         const t0 = Date.now();
         const shards = await store.nonEmptyShards();
         const summaries = await inPool(shards, knobs.parallelShards, (s) => pollShard(deps, s));
@@ -149,7 +151,10 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
           record.attempts += s.polled;
         }
         record.read = record.unchanged + record.written;
-        if (isMeasured) measured.push(record);
+        if (isMeasured) {
+          meter.stop();
+          measured.push(record);
+        }
         topic.drain("tickets");
         next = Math.max(next + intervalMs, next + Math.ceil((Date.now() - next) / intervalMs) * intervalMs);
       }
@@ -191,6 +196,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
       detection: recorder.summary(),
       search,
       peakRssMb: peakRssMb(),
+      cpu: meter.figures(measured.reduce((n, s) => n + s.read, 0)),
       registrationSeconds: round(registrationSeconds, 1),
       degraded,
       notes,

@@ -16,7 +16,7 @@ import { MemoryEscalationTopic } from "../local/memory-bus.js";
 import { DetectionRecorder } from "./detection.js";
 import type { BenchJob, JobResult, ParentMessage, SweepRecord } from "./protocol.js";
 import { BENCH_PROJECT, benchRun, benchScenarioShell, knownEvents, type BenchPlan } from "./scenario.js";
-import { peakRssMb, progress, round, simulatorStats, sleep, sleepUntil, statsDelta } from "./worker-support.js";
+import { CpuMeter, peakRssMb, progress, round, simulatorStats, sleep, sleepUntil, statsDelta } from "./worker-support.js";
 
 interface NaiveRun {
   api: Api;
@@ -152,12 +152,15 @@ export async function runNaiveJob(job: BenchJob, awaitGo: (startMs: number) => P
     });
     const planned = (measureTo - startMs) / 1000;
     const ticker = setInterval(() => progress("naive", (Date.now() - startMs) / 1000, planned), 500);
+    const meter = new CpuMeter();
     let before: Awaited<ReturnType<typeof simulatorStats>>;
     let after: Awaited<ReturnType<typeof simulatorStats>>;
     try {
       await sleepUntil(measureFrom);
       before = await simulatorStats(go.control, go.caPem, BENCH_PROJECT);
+      meter.start();
       await sleepUntil(measureTo);
+      meter.stop();
       after = await simulatorStats(go.control, go.caPem, BENCH_PROJECT);
     } finally {
       clearInterval(ticker);
@@ -190,6 +193,7 @@ export async function runNaiveJob(job: BenchJob, awaitGo: (startMs: number) => P
       },
       detection: recorder.summary(),
       peakRssMb: peakRssMb(),
+      cpu: meter.figures(read),
       registrationSeconds: 0,
       degraded: {},
       notes,

@@ -4,6 +4,7 @@
 import type { DetectionSummary } from "./detection.js";
 import type { MethodTallies } from "./store-ledger.js";
 import type { BenchPlan } from "./scenario.js";
+import type { CpuFigures } from "./worker-support.js";
 
 export type Mode = "monitor" | "naive";
 export type StoreKind = "memory" | "table";
@@ -96,6 +97,8 @@ export interface JobResult {
   detection: DetectionSummary;
   search?: SearchFigures;
   peakRssMb: number;
+  /** CPU of the worker over the measured sweeps (monitor) or intervals (naive). */
+  cpu: CpuFigures;
   /** Seconds spent registering runs before the first sweep. */
   registrationSeconds: number;
   degraded: Record<string, number>;

@@ -24,9 +24,9 @@ export interface BenchSettings {
   /** API searches by thread ID timed on the largest memory size. */
   searchQueries: number;
   /**
-   * FOUNDRY_RATE_LIMIT_PER_SECOND as a share of Foundry's limit. The monitor's limiter counts
-   * calendar seconds and Foundry (and the simulator) a sliding second: at 100 % each second's
-   * burst meets the tail of the one before and draws 429s, so a deployment sets it a little lower.
+   * FOUNDRY_RATE_LIMIT_PER_SECOND as a share of Foundry's limit. Both count a sliding second, but
+   * Foundry counts arrivals and the monitor grants: requests that leave a busy process late arrive
+   * bunched, so a deployment leaves Foundry a few percent of headroom.
    */
   limiterShare: number;
   /** --max-old-space-size for the workers (MB), as languageWorkers__node__arguments would set it; undefined: Node's default. */
@@ -44,10 +44,15 @@ export function limiterOf(s: BenchSettings): number {
 // newBatchThreshold 2 (6 at once) is measured with --parallel-shards 6.
 const APP_KNOBS = { shardCount: 16, concurrency: 32, parallelShards: 1 };
 
+// V8 grows its heap lazily and gives little back: uncapped, 100k runs in the memory store (118 MB
+// live after registration) sit in a 450+ MB process. The cap is the app setting
+// languageWorkers__node__arguments=--max-old-space-size=192, for both workers alike.
+const HEAP_CAP_MB = 192;
+
 export function defaultSettings(quick: boolean): BenchSettings {
   return quick
-    ? { quick, sizes: [1000], tableSizes: [300], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 200, limiterShare: 0.9 }
-    : { quick, sizes: [1000, 10_000, 100_000], tableSizes: [10_000], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 1000, limiterShare: 0.9 };
+    ? { quick, sizes: [1000], tableSizes: [300], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 200, limiterShare: 0.97, heapCapMb: HEAP_CAP_MB }
+    : { quick, sizes: [1000, 10_000, 100_000], tableSizes: [10_000], latencyMs: 50, rateLimitPerSecond: 500, knobs: { ...APP_KNOBS }, searchQueries: 1000, limiterShare: 0.97, heapCapMb: HEAP_CAP_MB };
 }
 
 /** Reads per second the setup allows at best: the rate limit, or what the reads in flight can do at the set latency. */
@@ -196,7 +201,7 @@ export async function runBench({ settings, log, progress }: RunBenchOptions): Pr
   const largest = Math.max(...settings.sizes);
   const jobs: JobResult[] = [];
   const sizes: SizeReport[] = [];
-  log(`bench: ${plans.map((p) => `${p.runs} runs (${p.store})`).join(", ")}; Foundry latency ${settings.latencyMs} ms, rate limit ${settings.rateLimitPerSecond}/s, ceiling ${ceiling} reads/s; load average ${loadavgStart.join(" ")} on ${os.cpus().length} cores`);
+  log(`bench: ${plans.map((p) => `${p.runs} runs (${p.store})`).join(", ")}; Foundry latency ${settings.latencyMs} ms, rate limit ${settings.rateLimitPerSecond}/s (the monitor's limiter ${limiterOf(settings)}/s), ceiling ${ceiling} reads/s; load average ${loadavgStart.join(" ")} on ${os.cpus().length} cores`);
   for (const p of plans) {
     const pair: Partial<Record<Mode, JobResult>> = {};
     for (const mode of ["monitor", "naive"] as const) {
@@ -204,7 +209,7 @@ export async function runBench({ settings, log, progress }: RunBenchOptions): Pr
         mode,
         store: p.store,
         plan: planFor(settings, p.runs),
-        knobs: { ...settings.knobs, limiterPerSecond: settings.rateLimitPerSecond },
+        knobs: { ...settings.knobs, limiterPerSecond: limiterOf(settings) },
         searchQueries: mode === "monitor" && p.store === "memory" && p.runs === largest ? settings.searchQueries : 0,
         heapCapMb: settings.heapCapMb,
       };
@@ -239,17 +244,24 @@ function describe(r: JobResult): string {
     `${r.foundry.callsPerRunPerSweep} Foundry calls/run/sweep (${r.foundry.rateLimited} answered 429),`,
     `${r.table.txPerUnchangedRunPerSweep} Table tx/unchanged run/sweep,`,
     `detection p50 ${d.p50Ms ?? "-"} ms p99 ${d.p99Ms ?? "-"} ms (${d.detected}/${d.expected}${d.unexpected ? `, ${d.unexpected} unexpected` : ""}),`,
-    `peak RSS ${r.peakRssMb} MB`,
+    `peak RSS ${r.peakRssMb} MB,`,
+    `CPU ${r.cpu.cpuMsPerRead} ms/read, event loop ${Math.round(r.cpu.eventLoopUtilization * 100)} % busy, load ${r.cpu.loadavg1}`,
     r.search ? `, search p99 ${r.search.p99Ms} ms` : "",
     r.notes.length ? ` [${r.notes.join("; ")}]` : "",
   ].join(" ");
+}
+
+/** BENCH_CPU_PROFILE_DIR=DIR writes a V8 CPU profile of every worker there (open it in Chrome DevTools). */
+function workerExecArgv(job: BenchJob): string[] {
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  return [...(job.heapCapMb ? [`--max-old-space-size=${job.heapCapMb}`] : []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
 }
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.js");
 
 /** One job: worker forked and its runs registered, then the scenario built around that, simulator up, result back. */
 async function runJob(job: BenchJob, showProgress: boolean): Promise<JobResult> {
-  const child = fork(WORKER, [JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: job.heapCapMb ? [`--max-old-space-size=${job.heapCapMb}`] : [] });
+  const child = fork(WORKER, [JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: workerExecArgv(job) });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-4000);

@@ -7,11 +7,13 @@
  * Prints three figures:
  *  - sanitize() alone, one call per row (the --jsonl shape), per CPU second of this process;
  *  - sanitize() alone on 64 KB pieces of joined text (the plain-text stream shape), per CPU second;
- *  - the whole `run-monitor sanitize --jsonl` process (start-up, JSON, streams), per CPU second of
- *    the child (from bash `times`) and per wall second; then the same with the CPU seconds of a run
- *    on empty input (start-up: loading cli/main.js and everything it imports) taken off.
+ *  - the whole `run-monitor sanitize --jsonl` process (start-up, JIT warm-up, JSON, streams), per CPU
+ *    second of the child (from bash `times`) and per wall second; then the same with the CPU seconds
+ *    of a run on empty input (start-up: loading cli/main.js and everything it imports) taken off.
  * CPU seconds rather than wall seconds because the machine is shared; the load average is printed
  * so figures from different runs can be compared honestly. Not a test: it asserts nothing.
+ *
+ * `npm run bench` takes the first two figures from measureSanitizerThroughput().
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -22,11 +24,6 @@ import { sanitize } from "../shared/sanitize/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-
 /** The project root: the folder above this file holding our package.json (source or compiled). */
 function repoRoot(): string {
   for (let dir = here; ; dir = path.dirname(dir)) {
@@ -36,54 +33,35 @@ function repoRoot(): string {
   }
 }
 
-const megabytes = Number(arg("mb", "20"));
-const corpusPath = arg("corpus", path.resolve(repoRoot(), "..", "shared", "corpora", "sanitize-visible.jsonl"));
-const cliMain = path.resolve(here, "..", "cli", "main.js");
+const defaultCorpus = (): string => path.resolve(repoRoot(), "..", "shared", "corpora", "sanitize-visible.jsonl");
 
-const texts = fs
-  .readFileSync(corpusPath, "utf8")
-  .split("\n")
-  .filter((l) => l.trim() !== "")
-  .map((l) => (JSON.parse(l) as { text: string }).text);
-
-// repeat the corpus (ids made unique) until the JSONL is big enough
-const rows: { id: string; text: string }[] = [];
-let jsonlBytes = 0;
-for (let round = 0; jsonlBytes < megabytes * 1e6; round++) {
-  texts.forEach((text, i) => {
-    const row = { id: `r${round}-${i}`, text };
-    rows.push(row);
-    jsonlBytes += Buffer.byteLength(JSON.stringify(row)) + 1;
-  });
-}
-const textBytes = rows.reduce((n, r) => n + Buffer.byteLength(r.text), 0);
-
-function cpuSeconds(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1e6;
+interface Workload {
+  rows: { id: string; text: string }[];
+  /** UTF-8 bytes of all row texts */
+  textBytes: number;
+  jsonlBytes: number;
+  /** the rows' texts joined by newlines and cut into ~64 KB pieces, as the plain-text stream hands them over */
+  pieces: string[];
+  piecesBytes: number;
 }
 
-function measure(label: string, bytes: number, work: () => number): void {
-  const wall = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  const sink = work();
-  const cpuS = cpuSeconds(cpu);
-  const wallS = Number(process.hrtime.bigint() - wall) / 1e9;
-  const mb = bytes / 1e6;
-  console.log(
-    `${label.padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / cpuS).toFixed(2)} MB/CPU-s  ${(mb / wallS).toFixed(2)} MB/wall-s  (out ${sink} chars)`,
-  );
-}
-
-function perRow(): number {
-  let n = 0;
-  for (const r of rows) n += sanitize(r.text).length;
-  return n;
-}
-
-// the plain-text stream hands the sanitizer ~64 KB pieces cut at newlines
-const pieces: string[] = [];
-{
+/** The corpus's texts repeated (ids made unique) until their JSONL reaches `megabytes`. */
+function workload(megabytes: number, corpusPath: string): Workload {
+  const texts = fs
+    .readFileSync(corpusPath, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const rows: { id: string; text: string }[] = [];
+  let jsonlBytes = 0;
+  for (let round = 0; jsonlBytes < megabytes * 1e6; round++) {
+    texts.forEach((text, i) => {
+      const row = { id: `r${round}-${i}`, text };
+      rows.push(row);
+      jsonlBytes += Buffer.byteLength(JSON.stringify(row)) + 1;
+    });
+  }
+  const pieces: string[] = [];
   let piece: string[] = [];
   let size = 0;
   for (const r of rows) {
@@ -96,13 +74,64 @@ const pieces: string[] = [];
     }
   }
   if (piece.length) pieces.push(piece.join("\n") + "\n");
+  const bytes = (ss: readonly string[]): number => ss.reduce((n, s) => n + Buffer.byteLength(s), 0);
+  return { rows, textBytes: bytes(rows.map((r) => r.text)), jsonlBytes, pieces, piecesBytes: bytes(pieces) };
 }
-const piecesBytes = pieces.reduce((n, p) => n + Buffer.byteLength(p), 0);
 
-function perPiece(): number {
+interface Timed {
+  cpuSeconds: number;
+  wallSeconds: number;
+  /** characters of output, so the work cannot be optimized away */
+  outChars: number;
+}
+
+function timed(work: () => number): Timed {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const outChars = work();
+  const d = process.cpuUsage(cpu);
+  return { cpuSeconds: (d.user + d.system) / 1e6, wallSeconds: Number(process.hrtime.bigint() - wall) / 1e9, outChars };
+}
+
+function sanitizeAll(texts: readonly string[]): number {
   let n = 0;
-  for (const p of pieces) n += sanitize(p).length;
+  for (const t of texts) n += sanitize(t).length;
   return n;
+}
+
+/** sanitize() per row, then per piece, after a warm-up that lets the JIT settle so the first figure is not the compile. */
+function measureInProcess(w: Workload): { perRow: Timed; perPiece: Timed } {
+  const texts = w.rows.map((r) => r.text);
+  sanitizeAll(texts.slice(0, 4000));
+  return { perRow: timed(() => sanitizeAll(texts)), perPiece: timed(() => sanitizeAll(w.pieces)) };
+}
+
+export interface SanitizerThroughput {
+  /** sanitize() called once per corpus row (the `sanitize --jsonl` shape), MB of text per CPU second */
+  perRowMBps: number;
+  /** sanitize() called on ~64 KB pieces of joined rows (the plain-text stream shape), MB per CPU second */
+  perPieceMBps: number;
+  /** MB of text each figure was measured on */
+  textMB: number;
+  /** os.loadavg() when the measurement started: CPU seconds stretch on a busy machine */
+  loadAverage: number[];
+}
+
+/**
+ * Measures sanitize() in this process after a JIT warm-up, on the labelled corpus's texts repeated
+ * to `megabytes` of JSONL (default 20). Synchronous and CPU-bound: about two seconds per 20 MB on a
+ * quiet core.
+ */
+export function measureSanitizerThroughput(options: { megabytes?: number; corpusPath?: string } = {}): SanitizerThroughput {
+  const w = workload(options.megabytes ?? 20, options.corpusPath ?? defaultCorpus());
+  const loadAverage = os.loadavg();
+  const { perRow, perPiece } = measureInProcess(w);
+  return {
+    perRowMBps: w.textBytes / 1e6 / perRow.cpuSeconds,
+    perPieceMBps: w.piecesBytes / 1e6 / perPiece.cpuSeconds,
+    textMB: w.textBytes / 1e6,
+    loadAverage,
+  };
 }
 
 interface ProcessRun {
@@ -113,7 +142,7 @@ interface ProcessRun {
 }
 
 /** Runs the CLI on `file` under bash so `times` can report the child's CPU seconds. */
-async function runCli(file: string): Promise<ProcessRun> {
+async function runCli(cliMain: string, file: string): Promise<ProcessRun> {
   const wall = process.hrtime.bigint();
   const child = spawn("bash", ["-c", 'node "$1" sanitize --jsonl < "$2"; code=$?; times >&2; exit $code', "bench", cliMain, file], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -133,18 +162,33 @@ async function runCli(file: string): Promise<ProcessRun> {
   return { code, cpuS: cpuS ?? NaN, wallS, outBytes };
 }
 
-async function wholeProcess(input: string): Promise<void> {
+function line(label: string, mb: number, cpuS: number, wallS: number, note: string): string {
+  return `${label.padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / cpuS).toFixed(2)} MB/CPU-s  ${(mb / wallS).toFixed(2)} MB/wall-s  (${note})`;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const arg = (name: string, fallback: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+  };
+  const w = workload(Number(arg("mb", "20")), arg("corpus", defaultCorpus()));
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${os.cpus().length} cpus, node ${process.version}`);
+  console.log(`${w.rows.length} rows; text ${(w.textBytes / 1e6).toFixed(1)} MB, jsonl ${(w.jsonlBytes / 1e6).toFixed(1)} MB`);
+  const { perRow, perPiece } = measureInProcess(w);
+  console.log(line("sanitize() per row", w.textBytes / 1e6, perRow.cpuSeconds, perRow.wallSeconds, `out ${perRow.outChars} chars`));
+  console.log(line("sanitize() per 64 KB piece", w.piecesBytes / 1e6, perPiece.cpuSeconds, perPiece.wallSeconds, `out ${perPiece.outChars} chars`));
+  if (argv.includes("--no-process")) return;
+
+  const cliMain = path.resolve(here, "..", "cli", "main.js");
   const file = path.join(os.tmpdir(), `sanitize-bench-${process.pid}.jsonl`);
   const empty = path.join(os.tmpdir(), `sanitize-bench-${process.pid}-empty.jsonl`);
-  fs.writeFileSync(file, input);
+  fs.writeFileSync(file, w.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   fs.writeFileSync(empty, "");
   try {
-    const startup = await runCli(empty);
-    const run = await runCli(file);
-    const mb = Buffer.byteLength(input) / 1e6;
-    console.log(
-      `${"whole process (sanitize --jsonl)".padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / run.cpuS).toFixed(2)} MB/CPU-s  ${(mb / run.wallS).toFixed(2)} MB/wall-s  (exit ${run.code}, out ${run.outBytes} bytes)`,
-    );
+    const startup = await runCli(cliMain, empty);
+    const run = await runCli(cliMain, file);
+    const mb = w.jsonlBytes / 1e6;
+    console.log(line("whole process (sanitize --jsonl)", mb, run.cpuS, run.wallS, `exit ${run.code}, out ${run.outBytes} bytes`));
     console.log(
       `${"  less start-up".padEnd(34)} ${mb.toFixed(1)} MB  ${(mb / (run.cpuS - startup.cpuS)).toFixed(2)} MB/CPU-s  (start-up alone ${startup.cpuS.toFixed(2)} CPU-s, ${startup.wallS.toFixed(2)} wall-s)`,
     );
@@ -154,10 +198,4 @@ async function wholeProcess(input: string): Promise<void> {
   }
 }
 
-console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${os.cpus().length} cpus, node ${process.version}`);
-console.log(`${rows.length} rows from ${texts.length} corpus texts; text ${(textBytes / 1e6).toFixed(1)} MB, jsonl ${(jsonlBytes / 1e6).toFixed(1)} MB`);
-// warm-up: let the JIT settle on a slice so the first measurement is not the compile
-for (let i = 0; i < Math.min(rows.length, 4000); i++) sanitize(rows[i].text);
-measure("sanitize() per row", textBytes, perRow);
-measure("sanitize() per 64 KB piece", piecesBytes, perPiece);
-if (!process.argv.includes("--no-process")) await wholeProcess(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

@@ -4,6 +4,8 @@ import { errorResponse } from "../shared/api/errors.js";
 import { handleApiRequest } from "../shared/api/handle.js";
 import type { ApiDeps, ApiResponse, TicketLedgerReader } from "../shared/api/types.js";
 import { ensureError } from "../shared/errors.js";
+import type { InsightsStore } from "../shared/insights/store.js";
+import { remediationReader } from "../shared/remediation/reader.js";
 import type { RunStore } from "../shared/store/types.js";
 
 export type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -37,10 +39,11 @@ export async function apiDepsFromServices(env: Record<string, string | undefined
   if (!auth.ok) throw new Error(auth.problem);
   // Loaded on first use so tests and the local stack can build the API over their own store.
   const { services } = await import("../shared/services.js");
-  const s = (await services()) as unknown as { store: RunStore; ticketLedger?: TicketLedgerReader };
+  const s = (await services()) as unknown as { store: RunStore; ticketLedger?: TicketLedgerReader; insights?: { store: InsightsStore } };
   return {
     store: s.store,
     tickets: s.ticketLedger && typeof s.ticketLedger.ticketsForRun === "function" ? s.ticketLedger : undefined,
+    remediation: s.insights ? remediationReader(s.insights.store) : undefined,
     authMode: auth.mode,
     publicBaseUrl: env.DASHBOARD_BASE_URL || undefined,
     now: () => Date.now(),

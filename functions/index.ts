@@ -5,6 +5,7 @@ import "./poll-shard.js";
 import "./publish-outbox.js";
 import "./open-ticket.js";
 import "./purge-history.js";
+import "./discover-runs.js";
 import "./api.js";
 import "./dashboard.js";
 import "./insights.js";

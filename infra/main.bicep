@@ -51,6 +51,19 @@ param maxActiveRunsPerProject int = 200000
 @maxValue(3650)
 param historyRetentionDays int = 90
 
+@description('NCRONTAB of the discover-runs timer (only projects with discovery on are listed)')
+param discoverySchedule string = '0 */5 * * * *'
+
+@description('Newest classic threads discovery lists per project and tick (one Foundry call each)')
+@minValue(1)
+@maxValue(10000)
+param discoveryMaxThreads int = 100
+
+@description('Discovery lists threads created within this many minutes')
+@minValue(1)
+@maxValue(43200)
+param discoveryLookbackMinutes int = 1440
+
 @description('Detection policy: {defaults:{thresholds,severity,owner,escalateCancelled}, overrides:[…]}')
 param monitorPolicies policySetType = {
   defaults: {
@@ -253,6 +266,9 @@ module functionApp 'modules/function-app.bicep' = {
       foundryTimeoutMs: foundryTimeoutMs
       maxActiveRunsPerProject: maxActiveRunsPerProject
       historyRetentionDays: historyRetentionDays
+      discoverySchedule: discoverySchedule
+      discoveryMaxThreads: discoveryMaxThreads
+      discoveryLookbackMinutes: discoveryLookbackMinutes
       policies: monitorPolicies
       escalationTopic: serviceBus.outputs.topicName
       ticketsSubscription: serviceBus.outputs.ticketsSubscriptionName

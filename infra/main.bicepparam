@@ -22,6 +22,9 @@ param foundryRateLimitPerSecond = int(readEnvironmentVariable('FOUNDRY_RATE_LIMI
 param foundryTimeoutMs = int(readEnvironmentVariable('FOUNDRY_TIMEOUT_MS', '10000'))
 param maxActiveRunsPerProject = int(readEnvironmentVariable('MAX_ACTIVE_RUNS_PER_PROJECT', '200000'))
 param historyRetentionDays = int(readEnvironmentVariable('HISTORY_RETENTION_DAYS', '90'))
+param discoverySchedule = readEnvironmentVariable('DISCOVERY_SCHEDULE', '0 */5 * * * *')
+param discoveryMaxThreads = int(readEnvironmentVariable('DISCOVERY_MAX_THREADS', '100'))
+param discoveryLookbackMinutes = int(readEnvironmentVariable('DISCOVERY_LOOKBACK_MINUTES', '1440'))
 
 param actionGroupId = readEnvironmentVariable('ALERT_ACTION_GROUP_ID', '')
 param failedRunsPerAgentThreshold = int(readEnvironmentVariable('ALERT_FAILED_RUNS_PER_AGENT', '5'))

@@ -194,6 +194,9 @@ type monitorSettingsType = {
   foundryTimeoutMs: int
   maxActiveRunsPerProject: int
   historyRetentionDays: int
+  discoverySchedule: string
+  discoveryMaxThreads: int
+  discoveryLookbackMinutes: int
   policies: policySetType
   escalationTopic: string
   ticketsSubscription: string

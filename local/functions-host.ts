@@ -40,6 +40,22 @@ export function decodeQueueMessage(text: string): unknown {
   }
 }
 
+/**
+ * The period of a six-field NCRONTAB of the forms a monitor schedule takes: every N seconds
+ * (`*\/N * * * * *`), minutes (`0 *\/N * * * *`) or hours (`0 0 *\/N * * *`). Undefined for
+ * anything else: the caller chooses a period (the local host fires on an interval, not a calendar).
+ */
+export function everyMsOfSchedule(schedule: string): number | undefined {
+  const f = schedule.trim().split(/\s+/);
+  if (f.length !== 6) return undefined;
+  const step = (field: string) => (/^\*\/([1-9]\d*)$/.exec(field) ? Number(field.slice(2)) : field === "*" ? 1 : undefined);
+  const rest = (from: number) => f.slice(from).every((x) => x === "*");
+  if (rest(1) && step(f[0])) return step(f[0])! * 1000;
+  if (f[0] === "0" && rest(2) && step(f[1])) return step(f[1])! * 60_000;
+  if (f[0] === "0" && f[1] === "0" && rest(3) && step(f[2])) return step(f[2])! * 3600_000;
+  return undefined;
+}
+
 export class LocalFunctionsHost {
   private readonly queues: QueueServiceClient;
   private readonly timers: NodeJS.Timeout[] = [];

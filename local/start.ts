@@ -10,16 +10,18 @@ import { loadSettings } from "../shared/config/config.js";
 import { ensureError, InputError } from "../shared/errors.js";
 import { subscribeHandler, type HandlerSubscription } from "../shared/bus/receive.js";
 import { localSimulatorCredential } from "../shared/foundry/credential.js";
+import { remediationReader } from "../shared/remediation/reader.js";
 import { buildServices, useServices, type Services } from "../shared/services.js";
 import { createSink } from "../shared/tickets/sinks/config.js";
 import type { TicketEvent } from "../shared/tickets/open-ticket.js";
 import { sanitize } from "../shared/sanitize/index.js";
 import type { MonitorEvents } from "../shared/tracking/deps.js";
+import { discovers } from "../shared/tracking/discover.js";
 import { loggingEvents } from "../shared/tracking/logging-events.js";
 import { startAzurite, type AzuriteInstance } from "./azurite.js";
 import { startDashboardServer, type DashboardServer, type FunctionsHttpHandler } from "./dashboard/server.js";
 import { startFoundrySimulator, type FoundrySimulator } from "./foundry-sim/index.js";
-import { encodeQueueMessage, LocalFunctionsHost } from "./functions-host.js";
+import { encodeQueueMessage, everyMsOfSchedule, LocalFunctionsHost } from "./functions-host.js";
 import { loadScenario, type Scenario } from "./scenario/schema.js";
 import { startServiceBusBroker, type ServiceBusBroker } from "./service-bus/broker.js";
 
@@ -31,6 +33,8 @@ export const DEFAULT_DASHBOARD_PORT = 7070;
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 const PUBLISH_OUTBOX_EVERY_MS = 15_000;
 const PURGE_HISTORY_EVERY_MS = 24 * 3600_000;
+/** When DISCOVERY_SCHEDULE is a form everyMsOfSchedule does not read: its default, every 5 minutes. */
+const DISCOVERY_FALLBACK_EVERY_MS = 5 * 60_000;
 
 export interface LocalStackOptions {
   scenario: Scenario;
@@ -42,6 +46,8 @@ export interface LocalStackOptions {
   print: (line: string) => void;
   /** Handler chatter (every sweep and poll) as well, not only warnings and errors. */
   verbose?: boolean;
+  /** Turn discovery on for every simulated project (the discover-runs timer then runs too). */
+  discovery?: boolean;
 }
 
 export interface LocalStackUrls {
@@ -93,15 +99,17 @@ export function policiesSettingOf(scenario: Scenario): string {
 }
 
 /** The app settings of the local stack: the same names as in Azure, local values. */
-export function localSettingsFor(parts: { scenario: Scenario; storage: string; serviceBus: string; simulatorOrigin: string; ticketsFile: string; dashboardUrl: string }): Record<string, string> {
+export function localSettingsFor(parts: { scenario: Scenario; storage: string; serviceBus: string; simulatorOrigin: string; ticketsFile: string; dashboardUrl: string; discovery?: boolean }): Record<string, string> {
   const projects = [...new Set(parts.scenario.runs.map((r) => r.project))];
   const interval = Math.min(3600, Math.max(5, Math.round(parts.scenario.monitor.pollIntervalSeconds)));
   return {
     AzureWebJobsStorage: parts.storage,
     ServiceBusConnection: parts.serviceBus,
-    FOUNDRY_PROJECTS: JSON.stringify(projects.map((name) => ({ name, endpoint: `${parts.simulatorOrigin}/api/projects/${encodeURIComponent(name)}`, api: "both" }))),
+    FOUNDRY_PROJECTS: JSON.stringify(projects.map((name) => ({ name, endpoint: `${parts.simulatorOrigin}/api/projects/${encodeURIComponent(name)}`, api: "both", discovery: parts.discovery ?? false }))),
     POLL_INTERVAL_SECONDS: String(interval),
     SWEEP_SCHEDULE: interval < 60 ? `*/${interval} * * * * *` : `0 */${Math.max(1, Math.round(interval / 60))} * * * *`,
+    // Every minute rather than Azure's 5: a demo with --discovery shows its effect soon.
+    DISCOVERY_SCHEDULE: "0 * * * * *",
     SHARD_COUNT: "4",
     POLL_CONCURRENCY: "8",
     FOUNDRY_RATE_LIMIT_PER_SECOND: String(Math.max(1, Math.floor(parts.scenario.foundry.rateLimitPerSecond ?? 200))),
@@ -123,17 +131,19 @@ async function loadHandlers() {
     warn(...args);
   };
   try {
-    const [sweep, pollShard, publish, register, openTicket, purge, api, dashboard] = await Promise.all([
+    const [sweep, pollShard, publish, register, openTicket, purge, discover, api, dashboard, insights] = await Promise.all([
       import("../functions/sweep.js"),
       import("../functions/poll-shard.js"),
       import("../functions/publish-outbox.js"),
       import("../functions/register-run.js"),
       import("../functions/open-ticket.js"),
       import("../functions/purge-history.js"),
+      import("../functions/discover-runs.js"),
       import("../functions/api.js"),
       import("../functions/dashboard.js"),
+      import("../functions/insights.js"),
     ]);
-    return { sweep, pollShard, publish, register, openTicket, purge, api, dashboard };
+    return { sweep, pollShard, publish, register, openTicket, purge, discover, api, dashboard, insights };
   } finally {
     console.warn = warn;
   }
@@ -169,13 +179,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const api = handlers.api.createApiHttpHandler(async () => {
       const s = ready.services;
       if (!s) throw new Error("the local stack is still starting");
-      return { store: s.store, tickets: s.ticketLedger, authMode: "local-open", now: () => Date.now() };
+      return { store: s.store, tickets: s.ticketLedger, remediation: remediationReader(s.insights.store), authMode: "local-open", now: () => Date.now() };
+    });
+    const insights = handlers.insights.createInsightsHttpHandler(async () => {
+      const s = ready.services;
+      if (!s) throw new Error("the local stack is still starting");
+      return { store: s.insights.store, policies: s.policies, authMode: "local-open", now: () => Date.now() };
     });
     let dashboard: DashboardServer;
     try {
       dashboard = await startDashboardServer({
         port: options.port,
-        handlers: { api: withRegistration(api as FunctionsHttpHandler, handlers.register.registerRunHttp), dashboard: handlers.dashboard.createDashboardHandler() as FunctionsHttpHandler },
+        handlers: {
+          api: withRegistration(api as FunctionsHttpHandler, handlers.register.registerRunHttp),
+          dashboard: handlers.dashboard.createDashboardHandler() as FunctionsHttpHandler,
+          insights: insights as FunctionsHttpHandler,
+        },
         log: (level, message) => {
           if (options.verbose || level === "error" || level === "warning") print(`[http] ${level}: ${sanitize(message)}`);
         },
@@ -215,7 +234,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     fs.writeFileSync(caFile, sim.caPem);
 
     const origin = new URL(sim.endpoint).origin;
-    const settingsEnv = localSettingsFor({ scenario, storage: azurite.connectionString, serviceBus: broker.connectionString, simulatorOrigin: origin, ticketsFile, dashboardUrl: dashboard.url });
+    const settingsEnv = localSettingsFor({ scenario, storage: azurite.connectionString, serviceBus: broker.connectionString, simulatorOrigin: origin, ticketsFile, dashboardUrl: dashboard.url, discovery: options.discovery });
     const settingsFile = path.join(options.dataDir, "local.settings.json");
     fs.writeFileSync(settingsFile, JSON.stringify({ IsEncrypted: false, Values: { FUNCTIONS_WORKER_RUNTIME: "node", ...settingsEnv } }, null, 2) + "\n");
 
@@ -253,6 +272,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     host.timer("publish-outbox", PUBLISH_OUTBOX_EVERY_MS, handlers.publish.publishOutboxHandler);
     host.queueTrigger("register-run-queue", REGISTRATION_QUEUE, handlers.register.registerRunQueue);
     host.timer("purge-history", PURGE_HISTORY_EVERY_MS, handlers.purge.purgeHistoryHandler as (t: Timer, c: InvocationContext) => Promise<void>);
+    if (settings.FOUNDRY_PROJECTS.some(discovers)) {
+      const every = everyMsOfSchedule(settings.DISCOVERY_SCHEDULE) ?? DISCOVERY_FALLBACK_EVERY_MS;
+      host.timer("discover-runs", every, async (t, c) => void (await handlers.discover.discoverRunsHandler(t, c)));
+    }
 
     const subscriptions: HandlerSubscription[] = [
       subscribeHandler({
@@ -357,6 +380,7 @@ interface StartArgs {
   port: number;
   dataDir: string;
   verbose: boolean;
+  discovery: boolean;
 }
 
 const DEMO_SCENARIO = fileURLToPath(new URL("./demo/demo.json", import.meta.url));
@@ -375,7 +399,7 @@ export function demoScenarioPath(): string {
 }
 
 export function parseStartArgs(argv: string[]): StartArgs {
-  const args: StartArgs = { scenarioPath: "", port: DEFAULT_DASHBOARD_PORT, dataDir: ".run-monitor", verbose: false };
+  const args: StartArgs = { scenarioPath: "", port: DEFAULT_DASHBOARD_PORT, dataDir: ".run-monitor", verbose: false, discovery: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -391,8 +415,9 @@ export function parseStartArgs(argv: string[]): StartArgs {
       args.port = n;
     } else if (a === "--data-dir") args.dataDir = value();
     else if (a === "--verbose") args.verbose = true;
-    else if (a === "--help" || a === "-h") throw new InputError("usage: npm start -- [--scenario FILE] [--port N (default 7070, 0 = any free port)] [--data-dir DIR (default .run-monitor)] [--verbose]");
-    else throw new InputError(`unknown option ${JSON.stringify(a)} (expected --scenario, --port, --data-dir or --verbose)`);
+    else if (a === "--discovery") args.discovery = true;
+    else if (a === "--help" || a === "-h") throw new InputError("usage: npm start -- [--scenario FILE] [--port N (default 7070, 0 = any free port)] [--data-dir DIR (default .run-monitor)] [--verbose] [--discovery]");
+    else throw new InputError(`unknown option ${JSON.stringify(a)} (expected --scenario, --port, --data-dir, --verbose or --discovery)`);
   }
   return args;
 }
@@ -411,7 +436,7 @@ async function main(): Promise<void> {
   let stack: LocalStack;
   try {
     print(`starting Azurite, the Service Bus broker, the Foundry simulator and the function handlers…`);
-    stack = await startLocalStack({ scenario, port: args.port, dataDir: path.resolve(args.dataDir), print, verbose: args.verbose });
+    stack = await startLocalStack({ scenario, port: args.port, dataDir: path.resolve(args.dataDir), print, verbose: args.verbose, discovery: args.discovery });
   } catch (e) {
     process.stderr.write(`npm start: ${sanitize(ensureError(e).message)}\n`);
     process.exit(e instanceof PortInUseError ? 2 : 1);

@@ -6,6 +6,7 @@ import { parsePolicySetText } from "./detect/policy.js";
 import type { PolicySet } from "./detect/policy-types.js";
 import { defaultFoundryCredential } from "./foundry/credential.js";
 import { ProjectRunSources } from "./foundry/project-run-sources.js";
+import type { DiscoverySource } from "./foundry/discovery-source.js";
 import type { RunSource } from "./foundry/run-source.js";
 import { sanitize } from "./sanitize/index.js";
 import { createTableRunStore } from "./store/table-store.js";
@@ -31,6 +32,8 @@ export interface Services {
   settings: Settings;
   store: RunStore;
   source: RunSource;
+  /** A project's classic thread listings, for discovery (projects with `discovery: true`). */
+  discovery: (project: string) => DiscoverySource;
   publisher: EscalationPublisher;
   policies: PolicySet;
   tracker: TrackerDeps;
@@ -96,12 +99,12 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     },
     sanitize,
   };
-  // Insights (tool calls, trends, usage) and opt-in remediation hang off every commit. The Foundry
-  // write client exists only when some policy opts into remediation.
+  // Insights (tool calls, trends, usage) hang off every commit; opt-in remediation off every
+  // escalation the publisher sends. The Foundry write client exists only when some policy opts in.
   const remediationWanted = [policies.defaults.insights, ...policies.overrides.map((o) => o.insights)].some((i) => i?.remediation?.cancelStuck || i?.remediation?.retryFailed);
   const insights = await buildInsights(settings, {
-    policies,
     source,
+    metrics: tracker.metrics,
     now: () => clock.now(),
     tablePrefix: TABLE_PREFIX,
     remediation: remediationWanted,
@@ -112,6 +115,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     log,
   });
   tracker.onCommitted = insights.hook;
+  tracker.remediate = insights.remediate;
   const sinkConfigs = parseSinkConfigs(settings.TICKET_SINKS);
   const sinks = (overrides.sinks ?? sinkConfigs.map((c) => createSink(c, (name) => env[name]))).map((s) => instrumentSink(s, telemetry));
   const base = settings.DASHBOARD_BASE_URL?.replace(/\/+$/, "");
@@ -134,7 +138,8 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     continueTrace: withTraceparent,
   };
   await Promise.all([store.init(), ticketLedger.init()]);
-  return { settings, store, source, publisher, policies, tracker, ticketLedger, tickets, telemetry, insights, close: async () => {
+  const discovery = (project: string) => source.discoveryFor(project);
+  return { settings, store, source, discovery, publisher, policies, tracker, ticketLedger, tickets, telemetry, insights, close: async () => {
     await publisher.close();
     await telemetry.flush();
   } };

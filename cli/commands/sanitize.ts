@@ -56,49 +56,54 @@ export async function sanitizeTextStream(input: Readable, output: Writable): Pro
  * Returns how many lines were invalid.
  *
  * Lines are cut out of each input chunk and handled synchronously, with one write per chunk: an
- * await per line (readline's async iterator) costs more than JSON parsing and stringifying it.
+ * await per line (readline's async iterator) costs more than JSON parsing and stringifying it. A
+ * chunk's output is built by concatenation (a rope, flattened once when written) rather than an
+ * array joined twice.
  */
 export async function sanitizeJsonlStream(input: Readable, output: Writable, report: (problem: string) => void): Promise<number> {
   const writer = new ChunkedWriter(output);
   let lineNo = 0;
   let invalid = 0;
-  const handle = (raw: string, out: string[]): void => {
+  /** The output for one input line (without its newline): the sanitized line and "\n", or "" for a blank or invalid line. */
+  const handle = (raw: string): string => {
     lineNo++;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") return;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    // a JSON object line starts with "{": only other lines can be blank
+    if (line.charCodeAt(0) !== 123 && line.trim() === "") return "";
     let row: unknown;
     try {
       row = JSON.parse(line);
     } catch {
       invalid++;
       report(`line ${lineNo}: not valid JSON`);
-      return;
+      return "";
     }
     if (typeof row !== "object" || row === null || Array.isArray(row) || typeof (row as { text?: unknown }).text !== "string") {
       invalid++;
       report(`line ${lineNo}: expected a JSON object with a string "text"`);
-      return;
+      return "";
     }
     const record = row as { text: string };
     record.text = sanitize(record.text);
-    out.push(JSON.stringify(record), "\n");
+    return JSON.stringify(record) + "\n";
   };
   input.setEncoding("utf8");
   let rest = "";
   for await (const chunk of input) {
     const data = rest + (chunk as string);
-    const out: string[] = [];
+    let out = "";
     let start = 0;
     for (let nl = data.indexOf("\n"); nl >= 0; nl = data.indexOf("\n", start)) {
-      handle(data.slice(start, nl), out);
+      out += handle(data.slice(start, nl));
       start = nl + 1;
     }
     rest = data.slice(start);
-    if (out.length > 0) await writer.write(out.join(""));
+    if (out !== "") await writer.write(out);
   }
-  const out: string[] = [];
-  if (rest !== "") handle(rest, out);
-  if (out.length > 0) await writer.write(out.join(""));
+  if (rest !== "") {
+    const out = handle(rest);
+    if (out !== "") await writer.write(out);
+  }
   await writer.flush();
   return invalid;
 }

@@ -151,6 +151,10 @@ var appSettings = {
   FOUNDRY_TIMEOUT_MS: string(monitor.foundryTimeoutMs)
   MAX_ACTIVE_RUNS_PER_PROJECT: string(monitor.maxActiveRunsPerProject)
   HISTORY_RETENTION_DAYS: string(monitor.historyRetentionDays)
+  // The discover-runs timer's NCRONTAB: the host needs it even when no project has discovery on.
+  DISCOVERY_SCHEDULE: monitor.discoverySchedule
+  DISCOVERY_MAX_THREADS: string(monitor.discoveryMaxThreads)
+  DISCOVERY_LOOKBACK_MINUTES: string(monitor.discoveryLookbackMinutes)
   MONITOR_POLICIES: string(monitor.policies)
   ESCALATION_TOPIC: monitor.escalationTopic
   TICKETS_SUBSCRIPTION: monitor.ticketsSubscription

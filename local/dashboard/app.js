@@ -13,7 +13,7 @@ const RANGES = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d"
 const PAGE = 50;
 
 const $ = (id) => document.getElementById(id);
-const state = { filters: {}, token: undefined, chartMode: "status", stats: undefined, shown: 0 };
+const state = { filters: {}, token: undefined, chartMode: "status", stats: undefined, shown: 0, tools: undefined };
 
 // ---------- small helpers ----------
 
@@ -133,6 +133,7 @@ async function loadList() {
   }
   if (stats.status === "rejected") showError(`The chart could not be drawn: ${stats.reason.message}`);
   appendRuns(runs.value);
+  await loadInsights();
 }
 
 async function loadMore() {
@@ -224,6 +225,115 @@ function renderChart() {
   for (const sw of $("chart-legend").querySelectorAll(".swatch")) sw.style.background = COLORS[sw.dataset.color];
 }
 
+// ---------- insights: tool calls, token usage ----------
+
+const TOOLS_SHOWN = 12;
+const QUANTILES = [["p50", "p50Ms"], ["p95", "p95Ms"], ["p99", "p99Ms"]];
+
+/** The insights window for the list's range: whole UTC days back to its start (the API rounds to days). */
+function insightsSince(filters) {
+  const from = filters.from ? Date.parse(filters.from) : Date.now() - RANGES["24h"];
+  const hours = Math.max(1, Math.ceil((Date.now() - from) / 3_600_000));
+  return hours <= 48 ? `${hours}h` : `${Math.min(400, Math.ceil(hours / 24))}d`;
+}
+
+async function loadInsights() {
+  const params = { since: insightsSince(state.filters), project: state.filters.project, agentId: state.filters.agentId };
+  const [tools, usage] = await Promise.allSettled([api("insights/tools", params), api("insights/usage", params)]);
+  state.tools = tools.status === "fulfilled" ? tools.value : undefined;
+  if (state.tools) renderTools(state.tools);
+  else insightsUnavailable("tools", tools.reason.message);
+  if (usage.status === "fulfilled") renderUsage(usage.value);
+  else insightsUnavailable("usage", usage.reason.message);
+}
+
+function insightsUnavailable(which, message) {
+  if (which === "tools") {
+    $("tools-svg").replaceChildren();
+    $("tools-slowest").replaceChildren();
+    $("tools-caption").textContent = `Tool-call insights are not available: ${message}`;
+  } else {
+    $("usage-table").replaceChildren();
+    $("usage-note").textContent = `Token usage is not available: ${message}`;
+  }
+}
+
+const toolName = (t) => `${t.agentId} · ${t.tool}`;
+const pct = (r) => `${(r * 100).toFixed(1)} %`;
+
+/** Horizontal bars per agent and tool, slowest p95 first: p50, p95 and p99 of the window. */
+function renderTools(body) {
+  $("insights-window").textContent = `(${body.window.from} – ${body.window.to}, UTC days)`;
+  const tools = body.tools.slice(0, TOOLS_SHOWN);
+  if (!tools.length) {
+    $("tools-svg").replaceChildren();
+    $("tools-slowest").replaceChildren();
+    $("tools-caption").textContent = "No finished tool calls in this window.";
+    return;
+  }
+  const W = Math.max(560, Math.round($("tools-svg").clientWidth || 900)), labelW = 230, valueW = 230, barH = 7, rowH = 3 * barH + 12, top = 4;
+  const H = top + tools.length * rowH;
+  const max = Math.max(1, ...tools.map((t) => t.p99Ms));
+  const x = (ms) => Math.max(1, ((W - labelW - valueW) * ms) / max);
+  const summary = tools.map((t) => `${toolName(t)} p95 ${duration(t.p95Ms)}`).join(", ");
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `Tool-call duration p50, p95 and p99 per agent and tool, slowest first: ${summary}`, class: "chart-svg" });
+  tools.forEach((t, i) => {
+    const y0 = top + i * rowH;
+    const name = toolName(t);
+    chart.append(svg("text", { x: labelW - 8, y: y0 + 2 * barH, "text-anchor": "end", class: "label" }, name.length > 34 ? `${name.slice(0, 33)}…` : name));
+    QUANTILES.forEach(([q, key], k) => {
+      const rect = svg("rect", { x: labelW, y: y0 + k * barH, width: x(t[key]), height: barH - 1, class: `q-${q}`, "data-tool": t.tool, "data-agent": t.agentId, "data-quantile": q, "data-ms": t[key] });
+      rect.append(svg("title", {}, `${name}: ${q} ${duration(t[key])}${t.exactPercentiles ? "" : " (estimated)"}`));
+      chart.append(rect);
+    });
+    const value = `p95 ${duration(t.p95Ms)} · ${t.calls} call${t.calls === 1 ? "" : "s"} · ${pct(t.failureRate)} failed`;
+    chart.append(svg("text", { x: W - valueW + 8, y: y0 + 2 * barH, class: "value" }, value));
+  });
+  $("tools-svg").replaceChildren(chart);
+  const calls = body.tools.reduce((n, t) => n + t.calls, 0);
+  $("tools-caption").textContent = `${calls} finished tool calls of ${body.tools.length} agent/tool pairs${body.tools.length > TOOLS_SHOWN ? ` (the ${TOOLS_SHOWN} slowest by p95 shown)` : ""}.`;
+  const slowest = body.tools
+    .flatMap((t) => t.slowest.map((c) => ({ ...c, project: t.project, agentId: t.agentId, tool: t.tool })))
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 10);
+  table(
+    $("tools-slowest"),
+    ["Slowest calls", "Agent", "Run", "Duration", "Status"],
+    slowest.map((c) => [c.tool, el("span", { class: "mono", text: c.agentId }), el("a", { href: runHash(c.project, c.runId), class: "mono" }, c.runId), duration(c.durationMs), c.status]),
+    "No slow calls recorded.",
+  );
+}
+
+const tokens = (n) => n.toLocaleString("en");
+const cost = (c) => (c === undefined ? "—" : c.toFixed(4));
+
+/** Per day, agent and model: tokens, and the estimated cost when the policy has a price table. */
+function renderUsage(body) {
+  const node = $("usage-table");
+  const cols = ["Day", "Project", "Agent", "Model", "Runs", "Prompt", "Completion", "Total", "Est. cost"];
+  const numeric = (i) => i >= 4;
+  if (!body.rows.length) {
+    node.replaceChildren(el("caption", { class: "muted left", text: "No finished runs with token usage in this window." }));
+    $("usage-note").textContent = "";
+    return;
+  }
+  const row = (cells, cls) => el("tr", { class: cls }, ...cells.map((c, i) => el("td", { class: numeric(i) ? "num" : undefined }, c)));
+  const t = body.totals;
+  node.replaceChildren(
+    el("thead", {}, el("tr", {}, ...cols.map((c, i) => el("th", { scope: "col", class: numeric(i) ? "num" : undefined, text: c })))),
+    el(
+      "tbody",
+      {},
+      ...body.rows.map((r) => row([r.day, r.project, el("span", { class: "mono", text: r.agentId }), r.model, String(r.runs), tokens(r.promptTokens), tokens(r.completionTokens), tokens(r.totalTokens), cost(r.estimatedCost)])),
+      row(["Total", "", "", "", String(t.runs), tokens(t.promptTokens), tokens(t.completionTokens), tokens(t.totalTokens), cost(t.estimatedCost)], "total"),
+    ),
+  );
+  $("usage-note").textContent =
+    t.estimatedCost === undefined
+      ? "Counted once per run when it ends. Add a price table (policy `prices`) to see an estimated cost."
+      : "Counted once per run when it ends. Cost is estimated from the policy's price table (per 1,000 tokens, in its currency); models without a price show —.";
+}
+
 // ---------- any-ID search ----------
 
 const LOOKUPS = [
@@ -294,7 +404,7 @@ function duration(ms) {
   return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s` : `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
 }
 
-const KIND_LABEL = { registered: "Registered", transition: "Status", step: "Step", escalation: "Escalated", recovered: "Recovered", ticket: "Ticket" };
+const KIND_LABEL = { registered: "Registered", transition: "Status", step: "Step", escalation: "Escalated", recovered: "Recovered", remediation: "Remediation", ticket: "Ticket" };
 
 async function showDetail(project, runId) {
   showError("");
@@ -450,7 +560,10 @@ function init() {
   let resizing;
   window.addEventListener("resize", () => {
     clearTimeout(resizing);
-    resizing = setTimeout(renderChart, 150);
+    resizing = setTimeout(() => {
+      renderChart();
+      if (state.tools) renderTools(state.tools);
+    }, 150);
   });
   void route();
 }

@@ -17,7 +17,8 @@ export interface DashboardServerOptions {
   /** 7070 for `npm start`, 0 for a free port in tests. */
   port: number;
   host?: string;
-  handlers: { api: FunctionsHttpHandler; dashboard: FunctionsHttpHandler };
+  /** `insights` (functions/insights.ts) answers /api/insights/…, as its own function does in Azure; without it those paths go to `api`. */
+  handlers: { api: FunctionsHttpHandler; dashboard: FunctionsHttpHandler; insights?: FunctionsHttpHandler };
   /** When set, /api requests need it as `x-functions-key` or `?code=`, as the host demands for authLevel "function". */
   functionKey?: string;
   /** Where handler logs go (context.log); silent by default. */
@@ -29,9 +30,10 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-function routeOf(pathname: string): "api" | "dashboard" | undefined {
+function routeOf(pathname: string, withInsights: boolean): "api" | "dashboard" | "insights" | undefined {
   if (pathname === "/" || pathname === "/dashboard" || pathname.startsWith("/dashboard/")) return "dashboard";
   if (pathname === "/api/dashboard" || pathname.startsWith("/api/dashboard/")) return "dashboard";
+  if (withInsights && pathname.startsWith("/api/insights/")) return "insights";
   if (pathname.startsWith("/api/")) return "api";
   return undefined;
 }
@@ -71,11 +73,11 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     void (async () => {
       const host = options.host ?? "127.0.0.1";
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
-      const route = routeOf(url.pathname);
+      const route = routeOf(url.pathname, options.handlers.insights !== undefined);
       const head = req.method === "HEAD";
       const json = { "Content-Type": "application/json; charset=utf-8" };
       if (!route) return send(res, 404, json, jsonError("not-found", `nothing at ${url.pathname}; the dashboard is at /dashboard`), head);
-      if (route === "api" && options.functionKey !== undefined) {
+      if (route !== "dashboard" && options.functionKey !== undefined) {
         const given = (req.headers["x-functions-key"] as string | undefined) ?? url.searchParams.get("code");
         if (!keyMatches(options.functionKey, given)) return send(res, 401, json, jsonError("unauthenticated", "a function key is required (x-functions-key header or ?code=)"), head);
       }
@@ -89,7 +91,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         logHandler: (level, ...args) => log(level, args.map(String).join(" ")),
       });
       try {
-        const init = await options.handlers[route](request, context);
+        const init = await options.handlers[route]!(request, context);
         const out: Record<string, string> = {};
         new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((v, k) => (out[k] = v));
         if (init.jsonBody !== undefined && !out["content-type"]) out["content-type"] = "application/json; charset=utf-8";

@@ -39,6 +39,7 @@ export type RequestKind =
   | "step.get"
   | "messages.list"
   | "thread.get"
+  | "threads.list"
   | "thread.create"
   | "assistant.get"
   | "response.get"
@@ -275,6 +276,20 @@ export function createSimulation(scenario: Scenario, options: SimulationOptions 
       run: ([t]) => (threads.has(t) ? ok(threadBody(t, epoch(threads.get(t) ?? 0))) : notFound("thread", t)),
     },
     {
+      method: "GET",
+      pattern: /^threads$/,
+      kind: "threads.list",
+      run: (_m, req, at) => {
+        // Oldest first by created_at (scenario threads all exist from second 0: later in the scenario = newer).
+        const items = [...threads]
+          .map(([id, createdAt], order) => ({ id, createdAt, order }))
+          .filter((t) => t.createdAt <= at)
+          .sort((a, b) => a.createdAt - b.createdAt || a.order - b.order)
+          .map((t) => threadBody(t.id, epoch(t.createdAt)));
+        return ok(page(items, req.query));
+      },
+    },
+    {
       method: "POST",
       pattern: /^threads$/,
       kind: "thread.create",
@@ -361,6 +376,11 @@ export function createSimulation(scenario: Scenario, options: SimulationOptions 
       const params = (match as RegExpExecArray).slice(1).map(decodeURIComponent);
       if (kind === "run.get" || kind === "response.get") {
         const injected = injectFault(`${kind === "run.get" ? "classic" : "responses"}:${params[params.length - 1]}`, atSeconds);
+        if (injected) return injected;
+      }
+      // Only discovery lists threads: a flaky Foundry fails that call too, the same way.
+      if (kind === "threads.list") {
+        const injected = injectFault("threads:list", atSeconds);
         if (injected) return injected;
       }
       return route.run(params, req, atSeconds);

@@ -12,7 +12,7 @@ import { runDetail, runSummary, timelineView } from "./views.js";
 //
 //   GET /api/runs?…filters…                    search, newest first, paged
 //   GET /api/runs/{project}/{runId}            the run's head
-//   GET /api/runs/{project}/{runId}/timeline   transitions, steps, escalations, tickets
+//   GET /api/runs/{project}/{runId}/timeline   transitions, steps, escalations, remediation, tickets
 //   GET /api/runs/{project}/{runId}/evidence   ?format=json|md
 //   GET /api/stats?from=&to=&bucket=           counts by status and reason per time bucket
 
@@ -92,12 +92,13 @@ async function answer(deps: ApiDeps, route: Route, url: URL): Promise<ApiRespons
       if (!q.ok) return badRequest(q.problems);
       const stored = await deps.store.getHead(route.project, route.runId);
       if (!stored) return notFoundRun(route.project, route.runId);
-      const [transitions, outbox, tickets] = await Promise.all([
+      const [transitions, outbox, tickets, remediation] = await Promise.all([
         deps.store.listTransitions(route.project, route.runId),
         deps.store.listOutbox(route.project, route.runId),
         deps.tickets?.ticketsForRun(route.project, route.runId),
+        deps.remediation?.remediationForRun(stored.head),
       ]);
-      return jsonResponse(timelineView({ head: stored.head, transitions, outbox, tickets }));
+      return jsonResponse(timelineView({ head: stored.head, transitions, outbox, tickets, remediation }));
     }
     case "evidence": {
       const q = parseEvidenceQuery(params);

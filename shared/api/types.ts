@@ -1,5 +1,6 @@
 import type { EscalationReason, Instant } from "../model/run.js";
-import type { RunStore } from "../store/types.js";
+import type { RemediationRecord } from "../remediation/types.js";
+import type { RunHead, RunStore } from "../store/types.js";
 
 /** A ticket the ledger holds for a run, as the timeline shows it. */
 export interface TicketLink {
@@ -20,6 +21,11 @@ export interface TicketLedgerReader {
   ticketsForRun(project: string, runId: string): Promise<TicketLink[]>;
 }
 
+/** Read side of the remediation ledger: what the monitor did to a run (cancel, retry). Optional, like the ticket ledger. */
+export interface RemediationReader {
+  remediationForRun(head: RunHead): Promise<RemediationRecord[]>;
+}
+
 /**
  * Where the final message's text comes from when a bundle should carry its hash (the head stores
  * only its ID). Optional: without it the evidence names the message ID only.
@@ -34,6 +40,8 @@ export type AuthMode = "principal" | "local-open";
 export interface ApiDeps {
   store: RunStore;
   tickets?: TicketLedgerReader;
+  /** Remediation the monitor carried out; without it the timeline simply has none (`remediation: null`). */
+  remediation?: RemediationReader;
   messages?: FinalMessageReader;
   /** Evidence policy: whether sanitized message text may appear in exported bundles. */
   evidencePolicy?: { includeMessageText?: boolean; includeToolArguments?: boolean };

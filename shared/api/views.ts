@@ -1,5 +1,6 @@
 import type { EscalationReason, Instant, RunStatus } from "../model/run.js";
 import type { OutboxItem, RunHead, Transition } from "../store/types.js";
+import type { RemediationRecord } from "../remediation/types.js";
 import type { TicketLink } from "./types.js";
 
 // The JSON shapes the API answers with: ISO times instead of epoch milliseconds, and none of the
@@ -90,7 +91,7 @@ export function runDetail(h: RunHead) {
   });
 }
 
-export type TimelineEventKind = "registered" | "transition" | "step" | "escalation" | "recovered" | "ticket";
+export type TimelineEventKind = "registered" | "transition" | "step" | "escalation" | "recovered" | "remediation" | "ticket";
 
 export interface TimelineEvent {
   at: string;
@@ -106,6 +107,10 @@ export interface TimelineEvent {
   stepId?: string;
   ticketId?: string;
   url?: string;
+  /** Remediation events: what the monitor did, and how it ended. */
+  action?: RemediationRecord["action"];
+  state?: RemediationRecord["state"];
+  newRunId?: string;
 }
 
 export interface TimelineInput {
@@ -114,6 +119,22 @@ export interface TimelineInput {
   outbox: OutboxItem[];
   /** Undefined when no ticket ledger is configured (distinct from "no tickets"). */
   tickets?: TicketLink[];
+  /** Remediation rows for the run; undefined when no remediation ledger is connected. */
+  remediation?: RemediationRecord[];
+}
+
+const STATE_TEXT: Record<RemediationRecord["state"], string> = { started: "in progress", done: "done", refused: "refused", failed: "failed" };
+
+/** One line per remediation row, from the point of view of the run whose timeline it is. */
+function remediationEvent(runId: string, r: RemediationRecord): TimelineEvent {
+  const outcome = `${STATE_TEXT[r.state]}${r.detail ? ` (${r.detail})` : ""}`;
+  const summary =
+    r.action === "cancel"
+      ? `monitor cancelled the run (because ${r.because}): ${outcome}`
+      : r.newRunId === runId
+        ? `started by the monitor as retry ${r.attempt} of ${r.runId} (because ${r.because})`
+        : `monitor retried ${r.runId === runId ? "the run" : r.runId} (attempt ${r.attempt}, because ${r.because})${r.newRunId ? ` as ${r.newRunId}` : ""}: ${outcome}`;
+  return compact({ at: iso(r.finishedAt ?? r.startedAt), kind: "remediation" as const, action: r.action, state: r.state, newRunId: r.newRunId, reason: r.because as EscalationReason, summary });
 }
 
 function stepEvents(h: RunHead): TimelineEvent[] {
@@ -144,12 +165,13 @@ export function timelineView(input: TimelineInput) {
         : { at: iso(o.at), kind: "recovered", reason: o.reason, episode: o.episode, messageId: o.messageId, summary: `recovered from ${o.reason} (episode ${o.episode})` },
     );
   }
+  for (const r of input.remediation ?? []) events.push(remediationEvent(head.ref.runId, r));
   for (const t of input.tickets ?? []) {
     if (t.at === undefined) continue;
     events.push(compact({ at: iso(t.at), kind: "ticket" as const, ticketId: t.ticketId, reason: t.reason, url: t.url, summary: `ticket ${t.action ?? "recorded"}: ${t.externalId ?? t.ticketId}${t.sink ? ` (${t.sink})` : ""}` }));
   }
-  // Stable order: by time, then registration → transitions → steps → escalations → tickets.
-  const rank: Record<TimelineEventKind, number> = { registered: 0, transition: 1, step: 2, escalation: 3, recovered: 3, ticket: 4 };
+  // Stable order: by time, then registration → transitions → steps → escalations → remediation → tickets.
+  const rank: Record<TimelineEventKind, number> = { registered: 0, transition: 1, step: 2, escalation: 3, recovered: 3, remediation: 4, ticket: 5 };
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => (a.e.at < b.e.at ? -1 : a.e.at > b.e.at ? 1 : rank[a.e.kind] - rank[b.e.kind] || a.i - b.i));
   return {
     run: runSummary(head),
@@ -162,6 +184,8 @@ export function timelineView(input: TimelineInput) {
       compact({ messageId: o.messageId, kind: o.kind, reason: o.reason, episode: o.episode, severity: o.severity, owner: o.owner, at: iso(o.at), ruleTrueAt: isoOpt(o.ruleTrueAt), published: o.status === "sent" }),
     ),
     tickets: input.tickets === undefined ? null : input.tickets.map((t) => compact({ ...t, at: isoOpt(t.at) })),
+    remediation:
+      input.remediation === undefined ? null : input.remediation.map((r) => compact({ ...r, startedAt: iso(r.startedAt), finishedAt: isoOpt(r.finishedAt) })),
     usage: head.usage ? { ...head.usage } : undefined,
     lastError: head.lastError ? { ...head.lastError } : undefined,
     finalMessageId: head.finalMessageId,

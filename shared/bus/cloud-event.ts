@@ -28,6 +28,19 @@ export const EscalationEventData = z.object({
   partialSideEffects: z.boolean().optional(),
   /** Those calls (name, time, status; never arguments). */
   sideEffectCalls: z.array(z.object({ name: z.string(), at: z.string().optional(), status: z.string(), stepId: z.string() })).optional(),
+  /** Opt-in remediation the monitor carried out before publishing (cancel of a stuck run, retry of a failed one). */
+  remediation: z
+    .object({
+      action: z.enum(["cancel", "retry"]),
+      rootRunId: z.string(),
+      attempt: z.number().int().positive(),
+      agentId: z.string().optional(),
+      state: z.enum(["done", "refused", "failed"]).optional(),
+      at: z.string().optional(),
+      newRunId: z.string().optional(),
+      detail: z.string().optional(),
+    })
+    .optional(),
 });
 export type EscalationEventData = z.infer<typeof EscalationEventData>;
 
@@ -65,6 +78,7 @@ export function toCloudEvent(item: OutboxItem): EscalationCloudEvent {
     ...(item.ruleTrueAt !== undefined ? { ruleTrueAt: iso(item.ruleTrueAt) } : {}),
     ...(item.partialSideEffects ? { partialSideEffects: true } : {}),
     ...(item.sideEffectCalls?.length ? { sideEffectCalls: item.sideEffectCalls.map((c) => ({ name: c.name, status: c.status, stepId: c.stepId, ...(c.at !== undefined ? { at: iso(c.at) } : {}) })) } : {}),
+    ...(item.remediation ? { remediation: remediationData(item.remediation) } : {}),
   };
   return {
     specversion: "1.0",
@@ -77,6 +91,11 @@ export function toCloudEvent(item: OutboxItem): EscalationCloudEvent {
     ...(item.traceparent ? { traceparent: item.traceparent } : {}),
     data,
   };
+}
+
+function remediationData(r: NonNullable<OutboxItem["remediation"]>): NonNullable<EscalationEventData["remediation"]> {
+  const { at, ...rest } = r;
+  return { ...rest, ...(at !== undefined ? { at: iso(at) } : {}) };
 }
 
 /**

@@ -30,6 +30,8 @@ const intSetting = (min: number, max: number, fallback: number) =>
       return n;
     });
 
+const ncrontab = (example: string) => z.string().regex(/^\S+( \S+){5}$/, `expected a six-field NCRONTAB such as ${example}`).default(example);
+
 const httpsUrl = z.string().refine((s) => /^https:\/\/[^\s/]+/.test(s), { message: "expected an https URL" });
 
 export const FoundryProject = z.object({
@@ -53,6 +55,9 @@ export const SETTING_DESCRIPTIONS: Record<string, string> = {
   FOUNDRY_TIMEOUT_MS: "Timeout of one Foundry read in milliseconds (500–120000)",
   MAX_ACTIVE_RUNS_PER_PROJECT: "Registrations beyond this many active runs in one project are rejected with 429",
   HISTORY_RETENTION_DAYS: "Days a terminal run's history is kept before it is removed (1–3650)",
+  DISCOVERY_SCHEDULE: "NCRONTAB of the discover-runs timer, which lists recent threads of projects with discovery on (default every 5 minutes: 0 */5 * * * *)",
+  DISCOVERY_MAX_THREADS: "Newest classic threads discovery lists per project and tick; each costs one Foundry call (1–10000)",
+  DISCOVERY_LOOKBACK_MINUTES: "Discovery lists threads created within this many minutes (1–43200)",
   MONITOR_POLICIES: "JSON detection policy: {defaults:{thresholds,severity,owner,escalateCancelled}, overrides:[{match,…}]}",
   ESCALATION_TOPIC: "Service Bus topic escalations are published to",
   TICKETS_SUBSCRIPTION: "Service Bus subscription the open-ticket function listens on",
@@ -85,13 +90,16 @@ const StorageSettings = z
 export const SettingsSchema = StorageSettings.extend({
   FOUNDRY_PROJECTS: jsonSetting(z.array(FoundryProject).min(1, "expected at least one project"), '[{"name":"prod","endpoint":"https://…/api/projects/prod","api":"both"}]'),
   POLL_INTERVAL_SECONDS: intSetting(5, 3600, 30),
-  SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "expected a six-field NCRONTAB such as */30 * * * * *").default("*/30 * * * * *"),
+  SWEEP_SCHEDULE: ncrontab("*/30 * * * * *"),
   SHARD_COUNT: intSetting(1, 1024, 16),
   POLL_CONCURRENCY: intSetting(1, 256, 32),
   FOUNDRY_RATE_LIMIT_PER_SECOND: intSetting(1, 10000, 200),
   FOUNDRY_TIMEOUT_MS: intSetting(500, 120000, 10000),
   MAX_ACTIVE_RUNS_PER_PROJECT: intSetting(1, 10_000_000, 200_000),
   HISTORY_RETENTION_DAYS: intSetting(1, 3650, 90),
+  DISCOVERY_SCHEDULE: ncrontab("0 */5 * * * *"),
+  DISCOVERY_MAX_THREADS: intSetting(1, 10_000, 100),
+  DISCOVERY_LOOKBACK_MINUTES: intSetting(1, 43_200, 1440),
   MONITOR_POLICIES: z.string().optional(),
   ESCALATION_TOPIC: z.string().default("run-escalations"),
   TICKETS_SUBSCRIPTION: z.string().default("tickets"),

@@ -1,24 +1,19 @@
-// RunSource over classic threads/runs (`@azure/ai-agents`). The SDK does the auth, TLS and URL
-// work; what it deserializes is ignored: the raw body captured through `onResponse` goes through
+// RunSource over classic threads/runs (`@azure/ai-agents`). Raw bodies (classic-read.ts) go through
 // the same normalizer the simulator's bodies do, so both paths judge a body the same way.
 
 import type { AgentsClient } from "@azure/ai-agents";
 import { createAgentsClient } from "./agents-client.js";
 import type { PollOutcome, RunRef, StepSummary } from "../model/run.js";
-import { FoundryReadError, malformedOutcome, observe, outcomeForFailure, outcomeForStatus, readEvidence, type NonObservation } from "./classify-outcome.js";
+import { readClassic, type RawRead, type SdkOptions } from "./classic-read.js";
+import { FoundryReadError, observe, readEvidence } from "./classify-outcome.js";
 import { normalizeClassicRun, normalizeClassicSteps, pickClassicFinalMessage } from "./normalize-classic.js";
 import type { RunSource } from "./run-source.js";
-import { DEFAULT_TIMEOUT_MS, readDeadline, type FoundrySourceOptions } from "./source-options.js";
+import { DEFAULT_TIMEOUT_MS, type FoundrySourceOptions } from "./source-options.js";
 
 /** Steps only matter while the run can still stall on progress. */
 const STEP_STATUSES = new Set(["in_progress", "requires_action"]);
 /** The API's page limit; a run with more steps than this shows its newest 100. */
 const STEP_PAGE = 100;
-
-type RawRead = { ok: true; body: unknown } | { ok: false; outcome: NonObservation };
-type GetRunOptions = NonNullable<Parameters<AgentsClient["runs"]["get"]>[2]>;
-type SdkOptions = Pick<GetRunOptions, "abortSignal" | "onResponse">;
-type RawResponse = Parameters<NonNullable<GetRunOptions["onResponse"]>>[0];
 
 export class ClassicRunSource implements RunSource {
   private readonly client: AgentsClient;
@@ -71,19 +66,7 @@ export class ClassicRunSource implements RunSource {
   }
 
   /** One SDK call; returns the raw answer or why there is none. */
-  private async read(what: string, caller: AbortSignal | undefined, call: (options: SdkOptions) => Promise<unknown>): Promise<RawRead> {
-    let raw: RawResponse | undefined;
-    const deadline = readDeadline(this.timeoutMs, caller);
-    try {
-      await call({ abortSignal: deadline, onResponse: (r) => (raw = r) });
-    } catch (e) {
-      // The SDK throws for non-200 answers and for bodies its own deserializer dislikes; with an
-      // answer in hand, the answer is what we judge.
-      if (!raw) return { ok: false, outcome: outcomeForFailure(e, deadline.aborted, what) };
-    }
-    if (!raw) return { ok: false, outcome: malformedOutcome(what, "no response") };
-    if (raw.status !== 200) return { ok: false, outcome: outcomeForStatus(raw.status, raw.headers, what) };
-    if (raw.parsedBody === undefined) return { ok: false, outcome: malformedOutcome(what, "the body is empty or not JSON") };
-    return { ok: true, body: raw.parsedBody };
+  private read(what: string, caller: AbortSignal | undefined, call: (options: SdkOptions) => Promise<unknown>): Promise<RawRead> {
+    return readClassic(what, this.timeoutMs, caller, call);
   }
 }

@@ -13,6 +13,8 @@ export {
   type NonObservation,
 } from "./classify-outcome.js";
 export { ClassicRunSource } from "./classic-run-source.js";
+export { ClassicDiscoverySource } from "./classic-discovery-source.js";
+export { normalizeListPage, normalizeListedRun, normalizeListedThread, type DiscoverySource, type ListedRun, type ListedThread, type ListOutcome, type ListPage } from "./discovery-source.js";
 export { ResponsesRunSource } from "./responses-run-source.js";
 export { ProjectRunSources, UnknownProjectError, sdkRunSourceFactory, type RunSourceFactory, type ProjectRunSourcesOptions } from "./project-run-sources.js";
 export { defaultFoundryCredential, localSimulatorCredential } from "./credential.js";

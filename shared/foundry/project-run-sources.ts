@@ -4,8 +4,10 @@
 import type { TokenCredential } from "@azure/identity";
 import type { FoundryProject, Settings } from "../config/config.js";
 import type { Api, PollOutcome, RunRef, StepSummary } from "../model/run.js";
+import { ClassicDiscoverySource } from "./classic-discovery-source.js";
 import { ClassicRunSource } from "./classic-run-source.js";
 import { defaultFoundryCredential } from "./credential.js";
+import type { DiscoverySource } from "./discovery-source.js";
 import { ResponsesRunSource } from "./responses-run-source.js";
 import type { RunSource } from "./run-source.js";
 import type { FoundrySourceOptions } from "./source-options.js";
@@ -35,6 +37,7 @@ export class UnknownProjectError extends Error {
 export class ProjectRunSources implements RunSource {
   private readonly projects: Map<string, FoundryProject>;
   private readonly sources = new Map<string, RunSource>();
+  private readonly listers = new Map<string, DiscoverySource>();
   private credential: TokenCredential | undefined;
 
   constructor(projects: readonly FoundryProject[], private readonly options: ProjectRunSourcesOptions = {}) {
@@ -62,6 +65,26 @@ export class ProjectRunSources implements RunSource {
 
   /** The adapter for a ref's project and API; throws UnknownProjectError naming what is not configured. */
   sourceFor(ref: Pick<RunRef, "project" | "api">): RunSource {
+    const project = this.project(ref);
+    const key = `${project.name}\u0000${ref.api}`;
+    let source = this.sources.get(key);
+    if (!source) {
+      const factory = this.options.factory ?? sdkRunSourceFactory;
+      source = factory(project, ref.api, this.sourceOptions(project));
+      this.sources.set(key, source);
+    }
+    return source;
+  }
+
+  /** The classic thread listings of a project (discovery); throws UnknownProjectError like sourceFor. */
+  discoveryFor(projectName: string): DiscoverySource {
+    const project = this.project({ project: projectName, api: "classic" });
+    let lister = this.listers.get(project.name);
+    if (!lister) this.listers.set(project.name, (lister = new ClassicDiscoverySource(this.sourceOptions(project))));
+    return lister;
+  }
+
+  private project(ref: Pick<RunRef, "project" | "api">): FoundryProject {
     const project = this.projects.get(ref.project);
     if (!project) {
       throw new UnknownProjectError(`unknown Foundry project ${JSON.stringify(ref.project)}: FOUNDRY_PROJECTS lists ${[...this.projects.keys()].map((n) => JSON.stringify(n)).join(", ") || "none"}`);
@@ -69,14 +92,11 @@ export class ProjectRunSources implements RunSource {
     if (project.api !== "both" && project.api !== ref.api) {
       throw new UnknownProjectError(`Foundry project ${JSON.stringify(ref.project)} is configured for api "${project.api}", not "${ref.api}"`);
     }
-    const key = `${project.name}\u0000${ref.api}`;
-    let source = this.sources.get(key);
-    if (!source) {
-      this.credential ??= defaultFoundryCredential();
-      const factory = this.options.factory ?? sdkRunSourceFactory;
-      source = factory(project, ref.api, { endpoint: project.endpoint, credential: this.credential, ca: this.options.ca, timeoutMs: this.options.timeoutMs });
-      this.sources.set(key, source);
-    }
-    return source;
+    return project;
+  }
+
+  private sourceOptions(project: FoundryProject): FoundrySourceOptions {
+    this.credential ??= defaultFoundryCredential();
+    return { endpoint: project.endpoint, credential: this.credential, ca: this.options.ca, timeoutMs: this.options.timeoutMs };
   }
 }

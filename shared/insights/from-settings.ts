@@ -1,13 +1,16 @@
 // Builds the insights store, the onCommitted hook and (only when asked) the remediation executor
-// from the validated settings. Wiring it into buildServices is one line: `tracker.onCommitted = insights.hook`.
+// from the validated settings. Wiring them into the tracking core: `tracker.onCommitted = insights.hook`
+// and `tracker.remediate = insights.remediate`.
 import type { TokenCredential } from "@azure/identity";
 import type { Settings } from "../config/config.js";
-import type { PolicySet } from "../detect/policy-types.js";
 import { defaultFoundryCredential } from "../foundry/credential.js";
 import { ClassicRemediationClient, type RemediationClient } from "../foundry/remediation-client.js";
 import type { RunSource } from "../foundry/run-source.js";
 import type { Instant } from "../model/run.js";
 import type { RemediationExecutorDeps } from "../remediation/execute.js";
+import { remediateOutboxItem } from "../remediation/outbox.js";
+import type { OutboxItem } from "../store/types.js";
+import type { Metrics } from "../tracking/deps.js";
 import { insightsHook, type CommittedHook } from "./hook.js";
 import { createTableInsightsStore, type InsightsStore } from "./store.js";
 
@@ -16,10 +19,11 @@ export interface InsightsServices {
   hook: CommittedHook;
   /** True when the remediation executor exists (policies still opt in per run). */
   remediation: boolean;
+  /** For `TrackerDeps.remediate`; undefined without the executor (outbox rows then go out unchanged). */
+  remediate?: (item: OutboxItem) => Promise<OutboxItem | undefined>;
 }
 
 export interface InsightsServiceOptions {
-  policies: PolicySet;
   source: Pick<RunSource, "listSteps">;
   now(): Instant;
   tablePrefix: string;
@@ -29,6 +33,10 @@ export interface InsightsServiceOptions {
   foundryCredential?: TokenCredential;
   foundryCa?: string;
   storageCredential?: TokenCredential;
+  /** Counted tool calls are reported here (the tracker's metrics). */
+  metrics?: Pick<Metrics, "toolCall">;
+  /** A "started" remediation row older than this is a dead executor's (default 60 s). */
+  remediationStaleAfterMs?: number;
   log?: (line: string) => void;
 }
 
@@ -43,6 +51,7 @@ export async function buildInsights(settings: Settings, options: InsightsService
     remediation = {
       ledger: store,
       now: options.now,
+      staleAfterMs: options.remediationStaleAfterMs,
       register: options.register,
       log: options.log,
       clientFor: (project) => {
@@ -54,5 +63,11 @@ export async function buildInsights(settings: Settings, options: InsightsService
       },
     };
   }
-  return { store, hook: insightsHook({ store, policies: options.policies, source: options.source, remediation, log: options.log }), remediation: !!remediation };
+  const executor = remediation;
+  return {
+    store,
+    hook: insightsHook({ store, source: options.source, metrics: options.metrics, log: options.log }),
+    remediation: !!executor,
+    ...(executor ? { remediate: (item: OutboxItem) => remediateOutboxItem(executor, item) } : {}),
+  };
 }

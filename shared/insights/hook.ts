@@ -1,24 +1,22 @@
-// The tracking core's onCommitted hook: counts what a committed decision adds to the daily buckets
-// and, where a policy opted in, carries out remediation. Called after the commit, so everything
-// here is idempotent (markers, ledger rows): a redelivered poll or a racing poller counts nothing twice.
+// The tracking core's onCommitted hook: counts what a committed decision adds to the daily buckets,
+// and reports each tool call it counts as a metric. Called after the commit, so everything here is
+// idempotent (markers): a redelivered poll or a racing poller counts — and reports — nothing twice.
+// (Remediation is not done here: it rides on the escalation's outbox row, see shared/remediation/outbox.ts.)
 import type { Decision } from "../detect/detect.js";
-import { resolvePolicy } from "../detect/policy.js";
-import type { PolicySet } from "../detect/policy-types.js";
 import type { RunSource } from "../foundry/run-source.js";
 import type { StepSummary } from "../model/run.js";
-import { planRemediation } from "../remediation/decide.js";
-import { executeRemediation, type RemediationExecutorDeps } from "../remediation/execute.js";
 import type { RunHead } from "../store/types.js";
+import type { Metrics } from "../tracking/deps.js";
 import { runContributions, toolContributions } from "./aggregate.js";
 import type { InsightsStore } from "./store.js";
+import type { Contribution } from "./types.js";
 
 export interface InsightsHookOptions {
   store: InsightsStore;
-  policies: PolicySet;
   /** Reads a finished run's steps once for tool insights; without it only steps the poller saw count. */
   source?: Pick<RunSource, "listSteps">;
-  /** Present only when remediation is configured; policies must still opt in per run. */
-  remediation?: RemediationExecutorDeps;
+  /** Where counted tool calls are reported (ToolCalls, ToolCallDurationMs); optional. */
+  metrics?: Pick<Metrics, "toolCall">;
   log?: (line: string) => void;
 }
 
@@ -33,15 +31,20 @@ export function insightsHook(options: InsightsHookOptions): CommittedHook {
         ...runContributions({ head, transitions: decision.transitions, escalations: decision.escalations, at: head.updatedAt }),
         ...(steps ? toolContributions(head, steps, head.updatedAt) : []),
       ];
-      for (const c of contributions) await options.store.apply(c);
-      if (!options.remediation) return;
-      const policy = resolvePolicy(options.policies, { project: head.ref.project, api: head.ref.api, agentId: head.agentId, threadId: head.ref.threadId, tags: head.tags });
-      for (const plan of planRemediation(head, decision.escalations, policy, steps)) await executeRemediation(options.remediation, plan);
+      for (const c of contributions) {
+        if ((await options.store.apply(c)) === "counted") report(options.metrics, c);
+      }
     } catch (e) {
       // Insights must never cost a poll; the next commit of the run (or nothing) carries on.
       log(`insights: run ${head.ref.runId}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+}
+
+function report(metrics: InsightsHookOptions["metrics"], c: Contribution): void {
+  if (!metrics?.toolCall || c.delta.kind !== "tools" || c.empty.kind !== "tools") return;
+  const { project, agentId, tool } = c.empty;
+  metrics.toolCall({ project, agentId, tool, status: c.delta.call.status, durationMs: c.delta.durationMs });
 }
 
 async function stepsOf(options: InsightsHookOptions, head: RunHead): Promise<StepSummary[] | undefined> {

@@ -1,7 +1,7 @@
 // Carries out one remediation plan exactly once per ledger key: the ledger row is inserted
 // (insert-only) before Foundry is called, and completed after. A row left "started" by a crashed
-// executor is resumed once it is stale: a cancel is simply sent again (cancelling a cancelled run is
-// refused harmlessly); a retry first looks on the thread for the run it may already have created.
+// executor is resumed once it is stale: a cancel first looks whether the run is already cancelling,
+// a retry first looks on the thread for the run it may already have created.
 import type { RemediationClient, WriteOutcome } from "../foundry/remediation-client.js";
 import type { InsightsStore } from "../insights/store.js";
 import type { Instant } from "../model/run.js";
@@ -30,6 +30,8 @@ export interface RemediationExecutorDeps {
 }
 
 const DEFAULT_STALE_MS = 60_000;
+/** Statuses in which a cancel still has work to do. */
+const ACTIVE: ReadonlySet<string> = new Set(["queued", "in_progress", "requires_action"]);
 /** Foundry's created_at is in whole seconds. */
 const CLOCK_SLACK_MS = 1_000;
 
@@ -50,44 +52,59 @@ export async function executeRemediation(deps: RemediationExecutorDeps, plan: Re
   let resuming = false;
   if (claim.kind === "exists") {
     const stale = deps.now() - claim.record.startedAt >= (deps.staleAfterMs ?? DEFAULT_STALE_MS);
-    if (claim.record.state !== "started" || !stale) return claim.record;
+    if (claim.record.state !== "started" || !stale) {
+      // Finished before (a replayed publish), or held by a live executor. A finished retry's run is
+      // registered again (a no-op when it is known): the process that created it may have died first.
+      await registerRetry(deps, plan, claim.record);
+      return claim.record;
+    }
     record = claim.record;
     resuming = true;
   }
   const client = deps.clientFor(plan.ref.project);
   if (!client) return finish(deps, { ...record, state: "failed", finishedAt: deps.now(), detail: "no Foundry client for the project" }, claim.etag);
 
+  const done = await act(client, plan, record, resuming, deps.now);
+  const final = await finish(deps, done, claim.etag);
+  await registerRetry(deps, plan, final);
+  deps.log?.(`remediation: ${plan.action} ${plan.ref.runId} (attempt ${plan.attempt}, because ${plan.because}) → ${final.state}${final.detail ? ` (${final.detail})` : ""}`);
+  return final;
+}
+
+/** Calls Foundry (or, resuming a dead executor's row, first checks what it already did) and returns the finished row. */
+async function act(client: RemediationClient, plan: RemediationPlan, record: RemediationRecord, resuming: boolean, now: () => Instant): Promise<RemediationRecord> {
+  if (plan.action === "cancel" && resuming) {
+    const settled = await settledRun(client, plan);
+    // Cancelling or cancelled: the dead executor's cancel went through. Anything else: the run ended on its own.
+    if (settled) return { ...record, state: settled.status === "cancelling" || settled.status === "cancelled" ? "done" : "refused", finishedAt: now(), detail: `found ${settled.status} when resumed` };
+  }
   let outcome: WriteOutcome;
-  if (plan.action === "cancel") {
-    outcome = await client.cancelRun(plan.ref.threadId, plan.ref.runId);
-  } else {
+  if (plan.action === "cancel") outcome = await client.cancelRun(plan.ref.threadId, plan.ref.runId);
+  else {
     const earlier = resuming ? await findCreatedRetry(client, record, plan) : undefined;
     outcome = earlier ? { kind: "ok", run: earlier } : await client.createRun(plan.ref.threadId, plan.agentId ?? "");
   }
-  const finishedAt = deps.now();
-  const done: RemediationRecord =
-    outcome.kind === "ok"
-      ? { ...record, state: "done", finishedAt, ...(plan.action === "retry" ? { newRunId: outcome.run.id } : {}) }
-      : outcome.kind === "refused"
-        ? { ...record, state: "refused", finishedAt, detail: `HTTP ${outcome.status}${outcome.code ? ` ${outcome.code}` : ""}` }
-        : { ...record, state: "failed", finishedAt, detail: outcome.detail };
-  const final = await finish(deps, done, claim.etag);
-  if (final === done && done.state === "done" && done.newRunId && deps.register) {
-    try {
-      await deps.register({
-        project: plan.ref.project,
-        api: "classic",
-        runId: done.newRunId,
-        threadId: plan.ref.threadId,
-        agentId: plan.agentId,
-        tags: { [RETRY_OF_TAG]: plan.rootRunId, [RETRY_ATTEMPT_TAG]: String(plan.attempt) },
-      });
-    } catch (e) {
-      deps.log?.(`remediation: retry run ${done.newRunId} of ${plan.rootRunId} could not be registered: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  const finishedAt = now();
+  if (outcome.kind === "ok") return { ...record, state: "done", finishedAt, ...(plan.action === "retry" ? { newRunId: outcome.run.id } : {}) };
+  if (outcome.kind === "refused") return { ...record, state: "refused", finishedAt, detail: `HTTP ${outcome.status}${outcome.code ? ` ${outcome.code}` : ""}` };
+  return { ...record, state: "failed", finishedAt, detail: outcome.detail };
+}
+
+/** Registers a created retry run with the monitor (idempotent: an already registered run is left as it is). */
+async function registerRetry(deps: RemediationExecutorDeps, plan: RemediationPlan, record: RemediationRecord): Promise<void> {
+  if (record.action !== "retry" || record.state !== "done" || !record.newRunId || !deps.register) return;
+  try {
+    await deps.register({
+      project: plan.ref.project,
+      api: "classic",
+      runId: record.newRunId,
+      threadId: plan.ref.threadId,
+      agentId: plan.agentId,
+      tags: { [RETRY_OF_TAG]: plan.rootRunId, [RETRY_ATTEMPT_TAG]: String(plan.attempt) },
+    });
+  } catch (e) {
+    deps.log?.(`remediation: retry run ${record.newRunId} of ${plan.rootRunId} could not be registered: ${e instanceof Error ? e.message : String(e)}`);
   }
-  deps.log?.(`remediation: ${plan.action} ${plan.ref.runId} (attempt ${plan.attempt}, because ${plan.because}) → ${final.state}${final.detail ? ` (${final.detail})` : ""}`);
-  return final;
 }
 
 async function finish(deps: RemediationExecutorDeps, record: RemediationRecord, etag: string): Promise<RemediationRecord> {
@@ -96,6 +113,16 @@ async function finish(deps: RemediationExecutorDeps, record: RemediationRecord, 
   if (result === "ok") return record;
   const again = await deps.ledger.claimRemediation(record);
   return again.kind === "exists" ? again.record : record;
+}
+
+/**
+ * A resumed cancel first looks at the run: a dead executor may have sent the cancel already, and
+ * Foundry accepts a second cancel of a cancelling run — one action must stay one request.
+ * Undefined: the run still needs the cancel (or its state cannot be read, and a cancel is harmless).
+ */
+async function settledRun(client: RemediationClient, plan: RemediationPlan) {
+  const run = (await client.listRuns(plan.ref.threadId))?.find((r) => r.id === plan.ref.runId);
+  return run && !ACTIVE.has(run.status) ? run : undefined;
 }
 
 /** A run of the same agent on the thread created after the row was claimed (and not the failed run itself). */

@@ -31,26 +31,31 @@ export function ibanValid(iban: string): boolean {
   return rem === 1;
 }
 
-const counts = new Uint16Array(128);
+const counts = new Uint32Array(128);
 
-/** Shannon entropy in bits per character (ASCII; anything else counts as one shared symbol). */
-export function shannonEntropy(s: string): number {
-  const n = s.length;
-  if (n === 0) return 0;
-  counts.fill(0);
+/**
+ * Shannon entropy in bits per character of s[start, end) (ASCII; anything else counts as one shared
+ * symbol). Linear in the length: called for every long token, most of them far shorter than the
+ * 128-entry table, so the table is cleared as it is read rather than swept.
+ */
+export function shannonEntropy(s: string, start = 0, end = s.length): number {
+  const n = end - start;
+  if (n <= 0) return 0;
   let other = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c < 128) counts[c]++;
     else other++;
   }
   let h = 0;
-  for (let c = 0; c < 128; c++) {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) continue;
     const k = counts[c];
-    if (k) {
-      const p = k / n;
-      h -= p * Math.log2(p);
-    }
+    if (k === 0) continue;
+    counts[c] = 0;
+    const p = k / n;
+    h -= p * Math.log2(p);
   }
   if (other) {
     const p = other / n;
@@ -66,9 +71,10 @@ export interface CharClasses {
   other: number;
 }
 
-export function charClasses(s: string): CharClasses {
+/** Letters, digits and the rest in s[start, end). */
+export function charClasses(s: string, start = 0, end = s.length): CharClasses {
   const r = { upper: 0, lower: 0, digit: 0, other: 0 };
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c >= 65 && c <= 90) r.upper++;
     else if (c >= 97 && c <= 122) r.lower++;

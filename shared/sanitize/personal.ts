@@ -4,14 +4,9 @@
  * in fields that obviously hold one.
  */
 import { ibanValid, luhnValid } from "./checksums.js";
-import { cue, includesAny, type TextProfile } from "./profile.js";
-import { asciiTable, execAt, inTable, stickyCopy } from "./scan.js";
+import { cue, type TextProfile } from "./profile.js";
+import { asciiTable, codeAt, execAt, inTable, stickyCopy } from "./scan.js";
 import { Candidates, Rank } from "./spans.js";
-
-function matchAll(re: RegExp, text: string, each: (m: RegExpExecArray) => void): void {
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) each(m);
-}
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
 const WORD_CHAR = asciiTable(/\w/);
@@ -113,10 +108,8 @@ const isPhoneSeparator = (c: number): boolean => c === 32 || c === 46 || c === 4
 const LABELLED_PHONE = stickyCopy(/\b(?:phone|tel|telephone|mobile|cell|fax|whatsapp|call me(?: at| on)?)(?:[ \t]*(?:no\.?|number|#))?[ \t]*[:=]?[ \t]*(\(?\d[\d ().-]{5,18}\d)(?![\w])/i);
 const PHONE_LABEL_CUE = cue(["phone", "tel", "telephone", "mobile", "cell", "fax", "whatsapp", "call"]);
 
-/** "1-", "800-" or "(": the only ways a North American number begins. */
-function nanpStarts(p: TextProfile): number[] {
-  const text = p.text;
-  const digitLed = p.numbers((s, len, next) => isPhoneSeparator(next) && (len === 3 || (len === 1 && text.charCodeAt(s) === 49)));
+/** "1-", "800-" (from numberLed) or "(": the only ways a North American number begins. */
+function nanpStarts(text: string, digitLed: number[]): number[] {
   const parens: number[] = [];
   for (let i = text.indexOf("("); i >= 0; i = text.indexOf("(", i + 1)) parens.push(i);
   return parens.length === 0 ? digitLed : mergeSorted(digitLed, parens);
@@ -153,16 +146,18 @@ function labelledPhones(p: TextProfile, out: Candidates): void {
 const DIGIT_RUN = stickyCopy(/(?<!\d)\d(?:[ -]?\d){12,}/);
 const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
 const isUpperCode = (c: number): boolean => c >= 65 && c <= 90;
-const DIGIT_GROUP = /\d+/g;
+const isLetterOrUnderscore = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
-/** Card layouts as printed: one block of 13–19, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). */
-function cardLayout(groups: readonly number[]): boolean {
-  const total = groups.reduce((a, b) => a + b, 0);
+/** Card layouts as printed: one block of 13–19, 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). Checks the groups `sizes[from, to)`. */
+function cardLayout(sizes: readonly number[], from: number, to: number): boolean {
+  let total = 0;
+  for (let i = from; i < to; i++) total += sizes[i];
   if (total < 13 || total > 19) return false;
-  if (groups.length === 1) return true;
-  if (groups.length === 3 && groups[0] === 4 && groups[1] === 6 && (groups[2] === 5 || groups[2] === 4)) return true;
-  for (let i = 0; i < groups.length - 1; i++) if (groups[i] !== 4) return false;
-  const last = groups[groups.length - 1];
+  const n = to - from;
+  if (n === 1) return true;
+  if (n === 3 && sizes[from] === 4 && sizes[from + 1] === 6 && (sizes[from + 2] === 5 || sizes[from + 2] === 4)) return true;
+  for (let i = from; i < to - 1; i++) if (sizes[i] !== 4) return false;
+  const last = sizes[to - 1];
   return last >= 1 && last <= 4;
 }
 
@@ -177,40 +172,29 @@ function plausibleIssuer(digits: string): boolean {
   return false;
 }
 
-/** Digits in the chain of digit groups from `s` joined by single spaces or dashes (a card number needs 13). */
-function digitChainLength(text: string, s: number): number {
-  let digits = 0;
-  let i = s;
-  for (;;) {
-    while (isDigitCode(text.charCodeAt(i))) {
-      i++;
-      digits++;
-    }
-    const sep = text.charCodeAt(i);
-    if ((sep === 32 || sep === 45) && isDigitCode(text.charCodeAt(i + 1))) i++;
-    else return digits;
-  }
-}
-
 function cards(p: TextProfile, out: Candidates): void {
   const text = p.text;
-  const starts = p.numbers((s) => digitChainLength(text, s) >= 13);
-  execAt(DIGIT_RUN, text, starts, (m) => {
-    // split into groups with their offsets; drop a group glued to letters (part of a word or hex string)
-    const groups: { start: number; end: number }[] = [];
-    const g = DIGIT_GROUP;
-    g.lastIndex = 0;
-    for (let x = g.exec(m[0]); x; x = g.exec(m[0])) groups.push({ start: m.index + x.index, end: m.index + x.index + x[0].length });
-    if (groups.length && /[A-Za-z_]/.test(text[groups[0].start - 1] ?? "")) groups.shift();
-    if (groups.length && /[A-Za-z_]/.test(text[groups[groups.length - 1].end] ?? "")) groups.pop();
+  execAt(DIGIT_RUN, text, p.numberChains(13), (m) => {
+    // the match's digit groups, one separator apart; a group glued to letters is part of a word or hex string
+    const starts: number[] = [];
+    const sizes: number[] = [];
+    const matchEnd = m.index + m[0].length;
+    for (let i = m.index; i < matchEnd; i++) {
+      const s = i;
+      while (i < matchEnd && isDigitCode(text.charCodeAt(i))) i++;
+      starts.push(s);
+      sizes.push(i - s);
+    }
+    let first = 0;
+    let last = starts.length;
+    if (isLetterOrUnderscore(codeAt(text, starts[0] - 1))) first++;
+    if (last > first && isLetterOrUnderscore(codeAt(text, starts[last - 1] + sizes[last - 1]))) last--;
     // longest valid window of consecutive groups wins
-    for (let len = Math.min(groups.length, 5); len >= 1; len--) {
-      for (let i = 0; i + len <= groups.length; i++) {
-        const window = groups.slice(i, i + len);
-        const sizes = window.map((w) => w.end - w.start);
-        if (!cardLayout(sizes)) continue;
-        const start = window[0].start;
-        const end = window[len - 1].end;
+    for (let len = Math.min(last - first, 5); len >= 1; len--) {
+      for (let i = first; i + len <= last; i++) {
+        if (!cardLayout(sizes, i, i + len)) continue;
+        const start = starts[i];
+        const end = starts[i + len - 1] + sizes[i + len - 1];
         const digits = text.slice(start, end).replace(/\D/g, "");
         if (!plausibleIssuer(digits) || !luhnValid(digits) || /^(\d)\1+$/.test(digits)) continue;
         out.add("card", start, end, Rank.structured);
@@ -249,7 +233,7 @@ function labelledIds(p: TextProfile, out: Candidates): void {
     out.add(kind, start, ID_VALUE.lastIndex, Rank.structured);
   };
   execAt(ID_LABEL_WORDS, text, p.cues(ID_LABEL_CUE), labelled);
-  execAt(ID_LABEL_ACRONYMS, text, p.caps((s) => isUpperCode(text.charCodeAt(s + 2))), labelled);
+  execAt(ID_LABEL_ACRONYMS, text, p.caps((s) => isUpperCode(codeAt(text, s + 2))), labelled);
 }
 
 // ---- IBAN ---------------------------------------------------------------------------------------
@@ -268,7 +252,7 @@ const isIbanChar = (c: string | undefined): boolean => c !== undefined && ((c >=
 
 function ibans(p: TextProfile, out: Candidates): void {
   const text = p.text;
-  execAt(IBAN_START, text, p.caps((s) => isDigitCode(text.charCodeAt(s + 2)) && isDigitCode(text.charCodeAt(s + 3))), (m) => {
+  execAt(IBAN_START, text, p.caps((s) => isDigitCode(codeAt(text, s + 2)) && isDigitCode(codeAt(text, s + 3))), (m) => {
     const want = IBAN_LENGTH[m[1]];
     if (!want) return;
     let compact = text.slice(m.index, m.index + 4);
@@ -290,24 +274,42 @@ const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`,
 const VERSION_WORD = /(?:version|ver\.?|build|release|v)[ \t:=]*$/i;
 const IPV6_CANDIDATE = stickyCopy(/(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?![\w:])/);
 const HEX_OR_COLON = asciiTable(/[0-9A-Fa-f:]/);
-const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 
+/** Groups of 1–4 hex digits separated by single colons in s[from, to) (hex digits and colons only): how many, 0 when empty, -1 when malformed. */
+function hexGroups(s: string, from: number, to: number): number {
+  if (from === to) return 0;
+  let groups = 1;
+  let digits = 0;
+  for (let i = from; i < to; i++) {
+    if (s.charCodeAt(i) !== 58) digits++;
+    else if (digits === 0 || digits > 4) return -1;
+    else {
+      groups++;
+      digits = 0;
+    }
+  }
+  return digits === 0 || digits > 4 ? -1 : groups;
+}
+
+/** `s` (hex digits and colons, as IPV6_CANDIDATE matches) is an IPv6 address: eight groups, or fewer around one "::". */
 function ipv6Valid(s: string): boolean {
-  const halves = s.split("::");
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
-  if (!groups.every((g) => HEX_GROUP.test(g))) return false;
-  if (halves.length === 1) return groups.length === 8;
+  const gap = s.indexOf("::");
+  if (gap < 0) return hexGroups(s, 0, s.length) === 8;
+  if (s.indexOf("::", gap + 2) >= 0) return false;
+  const before = hexGroups(s, 0, gap);
+  const after = hexGroups(s, gap + 2, s.length);
+  if (before < 0 || after < 0) return false;
+  const groups = before + after;
+  const colons = 2 + Math.max(0, before - 1) + Math.max(0, after - 1);
   // compressed: need enough substance that "a::b" in prose or C++ scopes doesn't count
-  return groups.length >= 2 && groups.length <= 7 && groups.join("").length >= 5;
+  return groups >= 2 && groups <= 7 && s.length - colons >= 5;
 }
 
 /** Loopback and "any" addresses name no one. */
 const NOT_PERSONAL_IPV4 = /^(?:127\.|0\.0\.0\.0$)/;
 
-function ipv4(p: TextProfile, out: Candidates): void {
-  const text = p.text;
-  execAt(IPV4, text, p.numbers((_s, len, next) => len <= 3 && next === 46), (m) => {
+function ipv4(text: string, starts: number[], out: Candidates): void {
+  execAt(IPV4, text, starts, (m) => {
     if (NOT_PERSONAL_IPV4.test(m[0])) return;
     if (VERSION_WORD.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
     out.add("ip", m.index, m.index + m[0].length, Rank.structured);
@@ -320,7 +322,11 @@ function ipv6Starts(text: string): number[] {
   for (let colon = text.indexOf(":"); colon >= 0; colon = text.indexOf(":", colon + 1)) {
     let i = colon - 1;
     while (i >= 0 && colon - i <= 4 && inTable(HEX_OR_COLON, text.charCodeAt(i))) i--;
-    if (i >= 0 && inTable(HEX_OR_COLON, text.charCodeAt(i))) continue; // the run began earlier: an earlier colon decides
+    if (i >= 0) {
+      const c = text.charCodeAt(i);
+      if (inTable(HEX_OR_COLON, c)) continue; // the run began earlier: an earlier colon decides
+      if (inTable(WORD_CHAR, c) || c === 46) continue; // glued to a word ("code:"), as IPV6_CANDIDATE's look-behind would find
+    }
     starts.push(i + 1);
   }
   return starts;
@@ -373,8 +379,24 @@ function nameAt(text: string, at: number, minWords: number): { start: number; en
 }
 
 /** JSON fields: "name"/"customer_name"/… → the value must look like a person's name. */
-const NAME_FIELD =
-  /"((?:full|first|last|given|family|sur|display|customer|contact|requester|caller|patient|employee|user|account_?holder|cardholder)?[_ -]?name|customer|contact|requester|caller|patient|employee|reported_?by|submitted_?by|requested_?by|cardholder)"[ \t]*:[ \t]*"/gi;
+const NAME_FIELD = stickyCopy(
+  /"((?:full|first|last|given|family|sur|display|customer|contact|requester|caller|patient|employee|user|account_?holder|cardholder)?[_ -]?name|customer|contact|requester|caller|patient|employee|reported_?by|submitted_?by|requested_?by|cardholder)"[ \t]*:[ \t]*"/i,
+);
+
+/** Where a JSON key may begin: the '"' opening the quoted key before each ":" (keys hold no quotes). */
+function jsonKeyStarts(p: TextProfile): number[] {
+  const text = p.text;
+  const starts: number[] = [];
+  for (const op of p.operators) {
+    if (text.charCodeAt(op) !== 58) continue;
+    let i = op - 1;
+    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+    if (i < 1 || text.charCodeAt(i) !== 34) continue;
+    const open = text.lastIndexOf('"', i - 1);
+    if (open >= 0) starts.push(open);
+  }
+  return starts;
+}
 /**
  * Plain-text places a name follows, in one pass: labels ("customer: Jane Doe"), greetings ("Dear
  * Jane"), sign-offs ("Regards,\nJane Doe"), mail headers ("From: Jane Doe <…>"), "my name is".
@@ -390,15 +412,17 @@ const NAME_CUE = new RegExp(
 );
 const NAME_CUE_WORDS = cue([
   ..."customer client contact full first last name patient employee requester caller reported submitted requested cardholder account".split(" "),
-  ..."dear hi hello hey attn attention my".split(" "),
+  ..."dear hi hello hey attn attention".split(" "),
+  "my name",
   ..."regards best kind sincerely thanks thank cheers".split(" "),
-  ..."from to cc bcc reply-to sender".split(" "),
+  // with their colon, so that "Tool" and "total" are not cued for "to:"
+  ..."from: to: cc: bcc: reply-to: sender:".split(" "),
 ]);
 
 function names(p: TextProfile, out: Candidates): void {
   const text = p.text;
-  if (p.quote && includesAny(p.lower, NAME_FIELD_KEYS)) {
-    matchAll(NAME_FIELD, text, (m) => {
+  if (p.quote && p.colons > 0) {
+    execAt(NAME_FIELD, text, jsonKeyStarts(p), (m) => {
       const key = m[1].toLowerCase().replace(/[^a-z]/g, "");
       const single = /^(?:first|last|given|family|sur)name$/.test(key);
       const n = nameAt(text, m.index + m[0].length, single ? 1 : 2);
@@ -417,22 +441,53 @@ function names(p: TextProfile, out: Candidates): void {
   });
 }
 
-const NAME_FIELD_KEYS = ["name", "customer", "contact", "requester", "caller", "patient", "employee", "by\"", "cardholder"];
+// ---- where number-led patterns begin ------------------------------------------------------------
+
+/** The digit runs each number-led pattern may begin with: "800-" or "1-" (phone), "123-" (SSN), "123." (CPF), "10." (IPv4). */
+interface NumberLed {
+  nanp: number[];
+  ssn: number[];
+  cpf: number[];
+  ipv4: number[];
+}
+
+/** Sorts the profile's digit runs into NumberLed in one pass: a pass per pattern cost more than running the patterns. */
+function numberLed(p: TextProfile): NumberLed {
+  const { text, numberStarts, numberEnds } = p;
+  const led: NumberLed = { nanp: [], ssn: [], cpf: [], ipv4: [] };
+  for (let i = 0; i < numberStarts.length; i++) {
+    const s = numberStarts[i];
+    const length = numberEnds[i] - s;
+    if (length > 3) continue;
+    const next = codeAt(text, numberEnds[i]);
+    if (next === 46) led.ipv4.push(s);
+    if (length === 3) {
+      if (isPhoneSeparator(next)) led.nanp.push(s);
+      if (next === 45 || next === 32) led.ssn.push(s);
+      else if (next === 46) led.cpf.push(s);
+    } else if (length === 1 && isPhoneSeparator(next) && text.charCodeAt(s) === 49) led.nanp.push(s);
+  }
+  return led;
+}
+
+const NO_NUMBERS: NumberLed = { nanp: [], ssn: [], cpf: [], ipv4: [] };
 
 export function detectPersonalData(p: TextProfile, out: Candidates): void {
   const text = p.text;
+  // every number-led pattern needs at least 4 digits
+  const led = p.digits >= 4 ? numberLed(p) : NO_NUMBERS;
   if (p.at) emails(text, out);
   if (p.plus && p.digits >= 6) internationalPhones(text, out);
   const add = (kind: string) => (m: RegExpExecArray) => out.add(kind, m.index, m.index + m[0].length, Rank.structured);
-  if (p.digits >= 10) execAt(NANP, text, nanpStarts(p), add("phone"));
+  if (p.digits >= 10) execAt(NANP, text, nanpStarts(text, led.nanp), add("phone"));
   if (p.digits >= 7) labelledPhones(p, out);
   if (p.digits >= 13) cards(p, out);
-  if (p.digits >= 9) execAt(SSN, text, p.numbers((_s, len, next) => len === 3 && (next === 45 || next === 32)), add("ssn"));
-  if (p.digits >= 6) execAt(NINO, text, p.caps((s) => isDigitCode(text.charCodeAt(text.charCodeAt(s + 2) === 32 ? s + 3 : s + 2))), add("national-id"));
-  if (p.digits >= 11 && p.dot) execAt(CPF, text, p.numbers((_s, len, next) => len === 3 && next === 46), add("national-id"));
+  if (p.digits >= 9) execAt(SSN, text, led.ssn, add("ssn"));
+  if (p.digits >= 6) execAt(NINO, text, p.caps((s) => isDigitCode(codeAt(text, codeAt(text, s + 2) === 32 ? s + 3 : s + 2))), add("national-id"));
+  if (p.digits >= 11 && p.dot) execAt(CPF, text, led.cpf, add("national-id"));
   if (p.digits >= 4) labelledIds(p, out);
   if (p.digits >= 11) ibans(p, out);
-  if (p.digits >= 4 && p.dot) ipv4(p, out);
-  if (p.colons >= 2 && (p.colons >= 7 || text.includes("::"))) ipv6(text, out);
+  if (p.digits >= 4 && p.dot) ipv4(text, led.ipv4, out);
+  if (p.colons >= 2 && (p.colons >= 7 || p.doubleColon)) ipv6(text, out);
   names(p, out);
 }

@@ -5,24 +5,33 @@
  *
  * It records:
  *  - counts and flags that let a detector skip itself (no "@", fewer than 13 digits…);
- *  - cues: word starts whose first two letters (ASCII, any case) begin a keyword some detector
- *    registered with `cue()`. Every keyword-led pattern ("\b(?:phone|tel|…)", "\bBearer", "\bsk-")
- *    starts at a word start, so its sticky copy only needs trying at its cues;
+ *  - cues: word starts whose first three characters (ASCII, any case) may begin a keyword some
+ *    detector registered with `cue()`. Every keyword-led pattern ("\b(?:phone|tel|…)", "\bBearer",
+ *    "\bsk-") starts at a word start, so its sticky copy only needs trying at its cues;
  *  - number starts: where a run of digits begins (phone, card, SSN, IP, date patterns start there);
  *  - caps starts: where an alphanumeric run begins with two capital letters (IBAN, NINO, SSN…).
+ *
+ * The pass is the one loop that touches every character, so it is written for speed: an inner loop
+ * per word and per digit run, and class lookups in a table.
  */
+import { codeAt, lowerAscii } from "./scan.js";
 
-/** Word starts are keyed by their first two characters, lower-cased: (c0 << 7) | c1. */
-const cueTable = new Uint32Array(128 * 128);
-/** Per key: the cue bits and lower-case keywords with that key (a cue is tried only where one of its keywords begins). */
-// filled densely so lookups stay fast (a sparse array of 16K slots would fall back to a dictionary)
-const cueKeywords: { bit: number; word: string }[][] = Array.from({ length: 128 * 128 }, () => []);
+/** Word starts are keyed by their first two characters, lower-cased: (c0 << 7) | c1. 0: no keyword begins so. */
+const cueSlot = new Uint8Array(128 * 128);
+/**
+ * Per slot, the lower-cased third characters its keywords allow (a 128-bit set in four words), so
+ * that "the" is not cued for "thread" and "thanks". A two-character keyword ("id", "to") allows any
+ * third character (`anyThird`).
+ */
+const thirdChars: Uint32Array[] = [new Uint32Array(4)];
+const anyThird: boolean[] = [false];
+/** Per slot: the lower-case keywords with that key and the cue bit of each (a cue is tried only where one of its keywords begins). */
+const cueWords: string[][] = [[]];
+const cueBits: number[][] = [[]];
 let nextCueBit = 0;
 
 /** shared by every cue that found nothing; never written to */
 const NONE: number[] = [];
-
-const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : c);
 
 /**
  * Registers the keywords a detector's matches begin with (at a word start, any case) and returns
@@ -33,20 +42,42 @@ export function cue(keywords: readonly string[]): number {
   if (nextCueBit >= 31) throw new Error("too many sanitizer cues");
   const bit = 1 << nextCueBit++;
   for (const k of keywords) {
+    const word = k.toLowerCase();
     const c0 = lowerAscii(k.charCodeAt(0));
     const c1 = lowerAscii(k.charCodeAt(1));
     if (!(c0 < 128 && c1 < 128)) throw new Error(`cue keyword needs two ASCII characters: ${k}`);
     const key = (c0 << 7) | c1;
-    cueTable[key] |= bit;
-    cueKeywords[key].push({ bit, word: k.toLowerCase() });
+    let slot = cueSlot[key];
+    if (slot === 0) {
+      slot = cueWords.length;
+      if (slot > 255) throw new Error("too many sanitizer cue keys");
+      cueSlot[key] = slot;
+      cueWords.push([]);
+      cueBits.push([]);
+      thirdChars.push(new Uint32Array(4));
+      anyThird.push(false);
+    }
+    cueWords[slot].push(word);
+    cueBits[slot].push(bit);
+    const c2 = word.charCodeAt(2);
+    if (word.length === 2 || c2 >= 128) anyThird[slot] = true;
+    else thirdChars[slot][c2 >> 5] |= 1 << (c2 & 31);
   }
   return bit;
 }
 
-/** True when `text` at `at` begins with `word` (lower case), ASCII letters compared in any case. */
-function startsWithAnyCase(text: string, at: number, word: string): boolean {
+/** Whether some keyword of `slot` can begin at a word start whose third character is `c2` (-1: the text ends first). */
+function thirdFits(slot: number, c2: number): boolean {
+  if (anyThird[slot]) return true;
+  if (c2 < 0 || c2 >= 128) return false;
+  const l = lowerAscii(c2);
+  return (thirdChars[slot][l >> 5] & (1 << (l & 31))) !== 0;
+}
+
+/** True when `text` at `at` begins with `word` (lower case), ASCII letters compared in any case; the first `known` characters are known to match. */
+function startsWithAnyCase(text: string, at: number, word: string, known: number): boolean {
   if (at + word.length > text.length) return false;
-  for (let i = 0; i < word.length; i++) if (lowerAscii(text.charCodeAt(at + i)) !== word.charCodeAt(i)) return false;
+  for (let i = known; i < word.length; i++) if (lowerAscii(text.charCodeAt(at + i)) !== word.charCodeAt(i)) return false;
   return true;
 }
 
@@ -61,13 +92,15 @@ const WORD = DIGIT | UPPER | LOWER | UNDERSCORE;
 const TOKEN = WORD | TOKEN_PUNCT;
 /** Tokens shorter than this are never secrets by entropy alone (see entropy.ts). */
 export const TOKEN_MIN = 16;
-const ALNUM = DIGIT | UPPER | LOWER;
 const CLASS = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
 for (let c = 65; c <= 90; c++) CLASS[c] = UPPER;
 for (let c = 97; c <= 122; c++) CLASS[c] = LOWER;
 CLASS[95] = UNDERSCORE;
 for (const c of "+/~-") CLASS[c.charCodeAt(0)] = TOKEN_PUNCT;
+
+const classOf = (c: number): number => (c < 128 ? CLASS[c] : 0);
+const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
 
 export class TextProfile {
   digits = 0;
@@ -76,11 +109,17 @@ export class TextProfile {
   plus = false;
   dot = false;
   quote = false;
-  /** word starts whose first two characters begin some cue keyword */
+  /** Some two-character sequences detectors look for with indexOf, so they can skip the scan when absent. */
+  scheme = false; // "://"
+  doubleColon = false; // "::"
+  doubleEquals = false; // "=="
+  doubleDash = false; // "--"
+  tilde = false; // "~"
+  /** word starts whose first three characters may begin some cue keyword */
   private readonly cueAt: number[] = [];
-  /** where each run of digits begins, and where it ends */
-  private readonly numberStarts: number[] = [];
-  private readonly numberEnds: number[] = [];
+  /** where each run of digits begins, and where it ends (ascending) */
+  readonly numberStarts: number[] = [];
+  readonly numberEnds: number[] = [];
   /** positions of ":" and "=" (assignment operators) */
   readonly operators: number[] = [];
   /** [start, end) of each run of token characters ([A-Za-z0-9+/_~-]) at least TOKEN_MIN long */
@@ -89,67 +128,83 @@ export class TextProfile {
   private readonly capsStarts: number[] = [];
   /** per cue bit, its verified word starts (built on first use) */
   private cueLists: number[][] | undefined;
-  private lowerCopy: string | undefined;
 
   constructor(readonly text: string) {
     const n = text.length;
-    let prev = 0;
-    let numberStart = -1;
-    let tokenStart = -1;
+    const { cueAt, numberStarts, numberEnds, operators, tokenRuns, capsStarts } = this;
     let digits = 0;
     let colons = 0;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      const k = c < 128 ? CLASS[c] : 0;
-      if (numberStart >= 0 && k !== DIGIT) {
-        this.numberStarts.push(numberStart);
-        this.numberEnds.push(i);
-        numberStart = -1;
-      }
-      if (tokenStart >= 0 && (k & TOKEN) === 0) {
-        if (i - tokenStart >= TOKEN_MIN) this.tokenRuns.push(tokenStart, i);
-        tokenStart = -1;
-      }
-      if ((k & WORD) === 0) {
+    let i = 0;
+    while (i < n) {
+      let c = text.charCodeAt(i);
+      let k = classOf(c);
+      if ((k & TOKEN) === 0) {
         if (c === 58) {
           colons++;
-          this.operators.push(i);
-        } else if (c === 61) this.operators.push(i);
+          operators.push(i);
+          const next = codeAt(text, i + 1);
+          if (next === 58) this.doubleColon = true;
+          else if (next === 47 && codeAt(text, i + 2) === 47) this.scheme = true;
+        } else if (c === 61) {
+          operators.push(i);
+          if (codeAt(text, i + 1) === 61) this.doubleEquals = true;
+        }
         else if (c === 64) this.at = true;
-        else if (c === 43) this.plus = true;
         else if (c === 46) this.dot = true;
         else if (c === 34) this.quote = true;
-        if (k !== 0 && tokenStart < 0) tokenStart = i;
-      } else {
-        if (tokenStart < 0) tokenStart = i;
-        if (k === DIGIT) {
-          digits++;
-          if (numberStart < 0) numberStart = i;
+        i++;
+        continue;
+      }
+      // a run of token characters: words ([A-Za-z0-9_]) and the punctuation between them (+ / ~ -)
+      const tokenStart = i;
+      for (;;) {
+        if (k === TOKEN_PUNCT) {
+          if (c === 43) this.plus = true;
+          else if (c === 126) this.tilde = true;
+          else if (c === 45 && codeAt(text, i + 1) === 45) this.doubleDash = true;
+          if (++i >= n) break;
+          c = text.charCodeAt(i);
+          k = classOf(c);
+          if ((k & TOKEN) === 0) break;
+          continue;
         }
-        if ((prev & WORD) === 0 && (k & WORD) !== 0) {
-          const c1 = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+        // a word starts at i
+        if (i + 1 < n) {
+          const c1 = text.charCodeAt(i + 1);
           if (c1 < 128) {
-            if (cueTable[(lowerAscii(c) << 7) | lowerAscii(c1)] !== 0) this.cueAt.push(i);
+            const slot = cueSlot[(lowerAscii(c) << 7) | lowerAscii(c1)];
+            if (slot !== 0 && thirdFits(slot, i + 2 < n ? text.charCodeAt(i + 2) : -1)) cueAt.push(i);
           }
         }
-        if (k === UPPER && (prev & ALNUM) === 0 && i + 1 < n && CLASS[text.charCodeAt(i + 1) & 127] === UPPER && text.charCodeAt(i + 1) < 128) {
-          this.capsStarts.push(i);
+        // false after "_" too: "_DE44" holds a capitalised run
+        let afterAlnum = false;
+        for (;;) {
+          if (k === DIGIT) {
+            const s = i;
+            while (++i < n && isDigitCode(text.charCodeAt(i)));
+            digits += i - s;
+            numberStarts.push(s);
+            numberEnds.push(i);
+            afterAlnum = true;
+          } else if (k === UNDERSCORE) {
+            i++;
+            afterAlnum = false;
+          } else {
+            if (k === UPPER && !afterAlnum && i + 1 < n && classOf(text.charCodeAt(i + 1)) === UPPER) capsStarts.push(i);
+            i++;
+            afterAlnum = true;
+          }
+          if (i >= n) break;
+          c = text.charCodeAt(i);
+          k = classOf(c);
+          if ((k & WORD) === 0) break;
         }
+        if (i >= n || k === 0) break;
       }
-      prev = k;
+      if (i - tokenStart >= TOKEN_MIN) tokenRuns.push(tokenStart, i);
     }
-    if (numberStart >= 0) {
-      this.numberStarts.push(numberStart);
-      this.numberEnds.push(n);
-    }
-    if (tokenStart >= 0 && n - tokenStart >= TOKEN_MIN) this.tokenRuns.push(tokenStart, n);
     this.digits = digits;
     this.colons = colons;
-  }
-
-  /** lower-cased copy for keyword gates (made on first use) */
-  get lower(): string {
-    return (this.lowerCopy ??= this.text.toLowerCase());
   }
 
   /** Word starts where a keyword the detector registered as `bit` begins, ascending. */
@@ -163,9 +218,14 @@ export class TextProfile {
     const lists: number[][] = new Array<number[]>(nextCueBit).fill(NONE);
     for (let i = 0; i < this.cueAt.length; i++) {
       const at = this.cueAt[i];
+      const slot = cueSlot[(lowerAscii(text.charCodeAt(at)) << 7) | lowerAscii(text.charCodeAt(at + 1))];
+      const words = cueWords[slot];
+      const bits = cueBits[slot];
       let found = 0;
-      for (const { bit, word } of cueKeywords[(lowerAscii(text.charCodeAt(at)) << 7) | lowerAscii(text.charCodeAt(at + 1))]) {
-        if ((found & bit) !== 0 || !startsWithAnyCase(text, at, word)) continue;
+      for (let w = 0; w < words.length; w++) {
+        const bit = bits[w];
+        // the slot is the first two characters
+        if ((found & bit) !== 0 || !startsWithAnyCase(text, at, words[w], 2)) continue;
         found |= bit;
         const b = 31 - Math.clz32(bit);
         if (lists[b] === NONE) lists[b] = [];
@@ -186,18 +246,38 @@ export class TextProfile {
     for (let i = 0; i < this.numberStarts.length; i++) {
       const s = this.numberStarts[i];
       const e = this.numberEnds[i];
-      if (accept(s, e - s, this.text.charCodeAt(e))) out.push(s);
+      if (accept(s, e - s, codeAt(this.text, e))) out.push(s);
+    }
+    return out;
+  }
+
+  /**
+   * Starts of the runs of digits from which a chain of runs joined by single spaces or dashes
+   * ("4111 1111-1111 1111") holds at least `minDigits` digits, counting from that run on.
+   */
+  numberChains(minDigits: number): number[] {
+    const { text, numberStarts: starts, numberEnds: ends } = this;
+    const out: number[] = [];
+    for (let i = 0; i < starts.length; ) {
+      // runs i..j form one chain; its digits from run r on are total minus those before r
+      let j = i;
+      let total = ends[i] - starts[i];
+      while (j + 1 < starts.length && ends[j] + 1 === starts[j + 1] && isChainSeparator(text.charCodeAt(ends[j]))) {
+        j++;
+        total += ends[j] - starts[j];
+      }
+      for (let r = i; r <= j && total >= minDigits; r++) {
+        out.push(starts[r]);
+        total -= ends[r] - starts[r];
+      }
+      i = j + 1;
     }
     return out;
   }
 }
 
+const isChainSeparator = (c: number): boolean => c === 32 || c === 45;
+
 export function profile(text: string): TextProfile {
   return new TextProfile(text);
-}
-
-/** True when `haystack` contains any of `needles`. */
-export function includesAny(haystack: string, needles: readonly string[]): boolean {
-  for (const n of needles) if (haystack.includes(n)) return true;
-  return false;
 }

@@ -25,6 +25,16 @@ export function asciiTable(cls: RegExp): Uint8Array {
 
 export const inTable = (t: Uint8Array, c: number): boolean => c < 128 && t[c] === 1;
 
+/** A character code with ASCII capitals lowered. */
+export const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : c);
+
+/**
+ * `text.charCodeAt(i)` for an `i` that may lie past either end (NaN there, as charCodeAt gives).
+ * Optimized code that meets an out-of-range read for the first time (at the end of some text, long
+ * after it was compiled) is thrown away and compiled again; checking the index avoids that.
+ */
+export const codeAt = (text: string, i: number): number => (i >= 0 && i < text.length ? text.charCodeAt(i) : NaN);
+
 /** Tries `sticky` at each of `starts` (ascending) as a global scan would: a match's end is where the next may begin. */
 export function execAt(sticky: RegExp, text: string, starts: readonly number[], each: (m: RegExpExecArray) => void): void {
   let from = 0;
@@ -48,4 +58,73 @@ export function literalStarts(text: string, literals: readonly string[], offset 
   }
   if (literals.length > 1) out.sort((a, b) => a - b);
   return out;
+}
+
+
+/** Letters (either case) and digits: the 36 characters trie words are made of. */
+const TRIE_SLOTS = 36;
+const TRIE_SLOT = new Int8Array(128).fill(-1);
+for (let c = 0; c < 26; c++) TRIE_SLOT[97 + c] = TRIE_SLOT[65 + c] = c;
+for (let d = 0; d < 10; d++) TRIE_SLOT[48 + d] = 26 + d;
+
+/**
+ * A trie of words (ASCII letters and digits) read backwards, letters in any case, for finding how
+ * a key ends without cutting it out of the text. Transitions live in one flat typed array: a walk
+ * is a few array reads, no hashing.
+ */
+export class ReversedTrie {
+  private next = new Int32Array(TRIE_SLOTS * 64);
+  /** nodes so far; node 0 is the root */
+  size = 1;
+
+  /** The node of `word`, created if need be. */
+  node(word: string): number {
+    let node = 0;
+    for (let i = word.length - 1; i >= 0; i--) {
+      const c = word.charCodeAt(i);
+      const slot = c < 128 ? TRIE_SLOT[c] : -1;
+      if (slot < 0) throw new Error(`trie words are ASCII letters and digits: ${word}`);
+      let child = this.next[node * TRIE_SLOTS + slot];
+      if (child === 0) {
+        child = this.size++;
+        if (this.size * TRIE_SLOTS > this.next.length) {
+          const grown = new Int32Array(this.next.length * 2);
+          grown.set(this.next);
+          this.next = grown;
+        }
+        this.next[node * TRIE_SLOTS + slot] = child;
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  /** The node one character `c` (any case) further back from `node`; 0 when no word goes on so. */
+  step(node: number, c: number): number {
+    const slot = c < 128 ? TRIE_SLOT[c] : -1;
+    return slot < 0 ? 0 : this.next[node * TRIE_SLOTS + slot];
+  }
+}
+
+/** A set of words (ASCII letters and digits) looked up backwards from a position, letters in any case. */
+export class WordEndings {
+  private readonly trie = new ReversedTrie();
+  private readonly isWord: Uint8Array;
+
+  constructor(words: readonly string[]) {
+    const ends = words.map((w) => this.trie.node(w));
+    this.isWord = new Uint8Array(this.trie.size);
+    for (const node of ends) this.isWord[node] = 1;
+  }
+
+  /** True when text[0, end) ends with one of the words. */
+  endsAt(text: string, end: number): boolean {
+    let node = 0;
+    for (let i = end - 1; i >= 0; i--) {
+      node = this.trie.step(node, text.charCodeAt(i));
+      if (node === 0) return false;
+      if (this.isWord[node] === 1) return true;
+    }
+    return false;
+  }
 }

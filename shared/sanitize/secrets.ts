@@ -7,13 +7,14 @@
 import { isOperationalId } from "./protected.js";
 import { Candidates, Rank } from "./spans.js";
 import { charClasses, shannonEntropy } from "./checksums.js";
-import { cue, includesAny, type TextProfile } from "./profile.js";
-import { asciiTable, execAt, inTable, literalStarts, stickyCopy } from "./scan.js";
+import { cue, type TextProfile } from "./profile.js";
+import { ReversedTrie, WordEndings, asciiTable, codeAt, execAt, inTable, literalStarts, stickyCopy } from "./scan.js";
 
 /**
  * A key format that identifies itself. Its sticky pattern is tried only where a match can begin:
  * at word starts cued by `words` (the keywords its matches begin with), or `offset` characters
- * before one of `anchors` (literals every match holds).
+ * before one of `anchors` (literals every match holds), looked for only when the profile says the
+ * anchor's telltale characters are `present`.
  */
 interface Format {
   kind: string;
@@ -21,10 +22,17 @@ interface Format {
   cue?: number;
   anchors?: readonly string[];
   offset?: number;
+  present?: (p: TextProfile) => boolean;
 }
 
 const led = (kind: string, re: RegExp, words: readonly string[]): Format => ({ kind, re: stickyCopy(re), cue: cue(words) });
-const anchored = (kind: string, re: RegExp, anchors: readonly string[], offset: number): Format => ({ kind, re: stickyCopy(re), anchors, offset });
+const anchored = (kind: string, re: RegExp, anchors: readonly string[], offset: number, present: (p: TextProfile) => boolean): Format => ({
+  kind,
+  re: stickyCopy(re),
+  anchors,
+  offset,
+  present,
+});
 
 /** Prefixes from each provider's documentation. */
 const FORMATS: readonly Format[] = [
@@ -35,13 +43,14 @@ const FORMATS: readonly Format[] = [
   led("openai-key", /\bsk-(?:[a-z]+-)?[A-Za-z0-9_-]{20,}/, ["sk-"]),
   led("slack-token", /\bxox[abposre]-[A-Za-z0-9-]{10,}/, ["xox"]),
   led("slack-token", /\bxapp-\d-[A-Za-z0-9-]{10,}/, ["xapp-"]),
-  anchored("slack-webhook", /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/, ["https://hooks.slack.com/services/"], 0),
+  // anchored on its "://": a short literal is found far faster than the whole URL
+  anchored("slack-webhook", /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/, ["://"], 5, (p) => p.scheme),
   led("stripe-key", /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}/, ["sk_", "rk_", "pk_"]),
   led("stripe-key", /\bwhsec_[A-Za-z0-9]{24,}/, ["whsec_"]),
   led("google-api-key", /\bAIza[0-9A-Za-z_-]{35}/, ["AIza"]),
   led("npm-token", /\bnpm_[A-Za-z0-9]{36}\b/, ["npm_"]),
   // Entra ID (Azure AD) client secrets: 3 chars, a digit, "Q~", 34 chars = 40
-  anchored("client-secret", /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~-])/, ["Q~"], 4),
+  anchored("client-secret", /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~-])/, ["Q~"], 4, (p) => p.tilde),
   led("jwt", /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/, ["eyJ"]),
 ];
 
@@ -93,10 +102,9 @@ const AUTHORIZATION_SCHEMES = /^(?:Bearer|Basic|Token|Digest|SharedKey|SharedAcc
 const SAS_CUE = cue(["sig="]);
 const SAS_SIGNATURE = stickyCopy(/(?<![A-Za-z0-9_])sig=([^&\s"'<>;|]{10,})/);
 
-const AWS_SECRET = stickyCopy(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/);
+/** AWS secret access keys are 40 base64 characters; one counts only within 100 characters after an AWS word. */
+const AWS_SECRET_LENGTH = 40;
 const AWS_WORD = /aws|secret_?access/i;
-/** The lower-case spellings AWS_WORD matches; a key counts only within 100 characters after one. */
-const AWS_WORDS = ["aws", "secret_access", "secretaccess"];
 const AWS_REACH = 100;
 
 const CLI_FLAG = stickyCopy(/(?<![\w-])--(?:password|passwd|pass|token|secret|api-key|apikey|client-secret|access-token|sas-token)[ =]("[^"\n]*"|'[^'\n]*'|[^\s"']+)/i);
@@ -104,13 +112,21 @@ const CLI_FLAG = stickyCopy(/(?<![\w-])--(?:password|passwd|pass|token|secret|ap
 /** "my password is hunter2": prose only counts for the password family. */
 const PASSWORD_IS = stickyCopy(/\b(?:password|passwd|passcode|pwd)[ \t]+(?:is|was)[ \t]+:?[ \t]*/i);
 const PASSWORD_IS_CUE = cue(["password", "passwd", "passcode", "pwd"]);
-/** Cheap filter on a key's ending before normalizing it. */
-const CREDENTIAL_ENDING = /(?:pass(?:word|wd|phrase)?|pwd|secret|key|token|sig|signature|credentials?|string|authorization|id)$/i;
+/**
+ * Cheap filter on a key's ending, read backwards from the operator before the key is even cut out:
+ * most operators follow keys like "code" or "https" and are dropped after a character or two.
+ */
+const CREDENTIAL_ENDINGS = new WordEndings([
+  "pass", "password", "passwd", "passphrase", "pwd", "secret", "key", "token", "sig", "signature",
+  "credential", "credentials", "string", "authorization", "id",
+]);
 
 type Family = "password" | "secret" | "token" | "weak-key" | "authorization";
+/** What a credential key's value is redacted as, and how its value is judged. */
+type KeyClass = readonly [kind: string, family: Family];
 
 /** Key-name endings (lower case, separators removed) that mark the value as a credential. Longest first. */
-const KEY_ENDINGS: readonly [string, string, Family][] = [
+const KEY_ENDINGS: readonly [string, ...KeyClass][] = [
   ["sharedaccesssignature", "sas", "secret"],
   ["sharedaccesskey", "connection-string", "secret"],
   ["secretaccesskey", "aws-key", "secret"],
@@ -156,31 +172,67 @@ const PLACEHOLDER = /^(?:[A-Z]+(?:_[A-Z]+)+|(?:your|my|insert|replace|enter)[-_]
 /** Words after "password is …" that describe rather than reveal. */
 const DESCRIPTIVE = /^(?:required|invalid|incorrect|wrong|expired|missing|empty|set|unset|correct|valid|too|not|being|the|a|an|now|still|hidden|redacted|masked)$/i;
 
-function classify(key: string): [string, Family] | undefined {
-  if (!CREDENTIAL_ENDING.test(key)) return undefined;
-  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
-  if (NOT_CREDENTIAL_KEYS.has(k)) return undefined;
-  if (k === "pass") return ["password", "password"];
-  for (const [ending, kind, family] of KEY_ENDINGS) if (k.endsWith(ending)) return [kind, family];
-  return undefined;
+/**
+ * Key names compared lower-cased with their separators (_ . -) dropped, read backwards from the last
+ * character: a trie of the reversed names, so a key is classified without being cut out or copied.
+ * An ending classifies any key that ends with it (the longest wins); a whole name only the key that
+ * is exactly it, and overrides the endings (null: not a credential).
+ */
+class KeyNames {
+  private readonly trie = new ReversedTrie();
+  private readonly ending: (KeyClass | undefined)[];
+  private readonly whole: (KeyClass | null | undefined)[];
+
+  constructor(endings: readonly (readonly [string, ...KeyClass])[], wholeNames: ReadonlyMap<string, KeyClass | null>) {
+    const endingNodes = endings.map(([name, kind, family]): [number, KeyClass] => [this.trie.node(name), [kind, family]]);
+    const wholeNodes = [...wholeNames].map(([name, cls]): [number, KeyClass | null] => [this.trie.node(name), cls]);
+    this.ending = new Array<KeyClass | undefined>(this.trie.size).fill(undefined);
+    this.whole = new Array<KeyClass | null | undefined>(this.trie.size).fill(undefined);
+    for (const [node, cls] of endingNodes) this.ending[node] = cls;
+    for (const [node, cls] of wholeNodes) this.whole[node] = cls;
+  }
+
+  classify(text: string, start: number, end: number): KeyClass | undefined {
+    let node = 0;
+    let best: KeyClass | undefined;
+    for (let i = end - 1; i >= start; i--) {
+      const c = text.charCodeAt(i);
+      if (c === 95 || c === 46 || c === 45) continue;
+      node = this.trie.step(node, c);
+      if (node === 0) return best;
+      best = this.ending[node] ?? best;
+    }
+    const whole = this.whole[node];
+    return whole === undefined ? best : (whole ?? undefined);
+  }
 }
+
+const KEY_NAMES = new KeyNames(
+  KEY_ENDINGS,
+  new Map<string, KeyClass | null>([["pass", ["password", "password"]], ...[...NOT_CREDENTIAL_KEYS].map((k): [string, null] => [k, null])]),
+);
 
 const isKeyChar = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 
-/** The key that ends just before an operator at `op` (skipping blanks and one closing quote), or undefined. */
-function keyBefore(text: string, op: number): string | undefined {
+/** Where the key before an operator at `op` ends, past blanks and one closing quote. */
+function keyEnd(text: string, op: number): number {
   let i = op - 1;
   while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
   if (text[i] === '"' || text[i] === "'") i--;
-  const end = i + 1;
+  return i + 1;
+}
+
+/** Where the key that ends at `end` (see keyEnd) begins, or -1 when there is none. */
+function keyStart(text: string, end: number): number {
+  let i = end - 1;
   while (i >= 0 && end - i <= 64 && isKeyChar(text.charCodeAt(i))) i--;
   let start = i + 1;
   // keys start with a letter: "--password" and "-p" style prefixes are not part of the name
   while (start < end && !isLetter(text.charCodeAt(start))) start++;
-  if (start >= end || (i >= 0 && isKeyChar(text.charCodeAt(i)) && end - i > 64)) return undefined;
-  return text.slice(start, end);
+  if (start >= end || (i >= 0 && isKeyChar(text.charCodeAt(i)) && end - i > 64)) return -1;
+  return start;
 }
 
 const UNQUOTED_STOP = asciiTable(/[ \t\r\n"'`;,&|<>)\]}\\]/);
@@ -246,9 +298,11 @@ function assignments(p: TextProfile, out: Candidates): void {
   let resumeAt = 0;
   for (const op of p.operators) {
     if (op < resumeAt) continue;
-    const key = keyBefore(text, op);
-    if (!key) continue;
-    const cls = classify(key);
+    const keyEndsAt = keyEnd(text, op);
+    if (!CREDENTIAL_ENDINGS.endsAt(text, keyEndsAt)) continue;
+    const key = keyStart(text, keyEndsAt);
+    if (key < 0) continue;
+    const cls = KEY_NAMES.classify(text, key, keyEndsAt);
     if (!cls) continue;
     let at = op + 1;
     if (text[at] === ">") at++; // =>
@@ -262,7 +316,7 @@ function assignments(p: TextProfile, out: Candidates): void {
 }
 
 /** Reads and judges the value at `at`; adds a candidate and returns its end, or 0. */
-function assignedValue(text: string, at: number, [kind, family]: [string, Family], viaIs: boolean, out: Candidates): number {
+function assignedValue(text: string, at: number, [kind, family]: KeyClass, viaIs: boolean, out: Candidates): number {
   let value = readValue(text, at, viaIs ? PROSE_STOP : UNQUOTED_STOP);
   if (family === "authorization") {
     // keep the scheme visible, redact the credential after it
@@ -295,38 +349,44 @@ function urlCredentials(text: string, out: Candidates): void {
   }
 }
 
-/** Where an AWS secret key may begin: starts of base64 runs up to AWS_REACH characters after an AWS word. */
-function awsKeyStarts(p: TextProfile): number[] {
+/**
+ * AWS secret access keys: a whole run of exactly 40 base64 characters, no "=" on either side, mixed
+ * case (hex digests are single-case), within AWS_REACH characters after an AWS word. Such a run lies
+ * inside one of the profile's token runs (whose alphabet adds _ ~ -), so only runs of 40 or more
+ * are split into their base64 runs.
+ */
+function awsSecretKeys(p: TextProfile, out: Candidates): void {
   const text = p.text;
-  const boundary = (s: number): boolean =>
-    inTable(BASE64, text.charCodeAt(s)) && (s === 0 || !(inTable(BASE64, text.charCodeAt(s - 1)) || text.charCodeAt(s - 1) === 61));
-  // lower-casing can change the length (İ → i̇); then positions don't line up and every run is a candidate
-  if (p.lower.length !== text.length) {
-    const all: number[] = [];
-    for (let s = 0; s < text.length; s++) if (boundary(s)) all.push(s);
-    return all;
+  const runs = p.tokenRuns;
+  let longRun = false;
+  for (let r = 0; r < runs.length && !longRun; r += 2) longRun = runs[r + 1] - runs[r] >= AWS_SECRET_LENGTH;
+  // without an AWS word anywhere no key can count: one native scan saves walking every long run
+  if (!longRun || !AWS_WORD.test(text)) return;
+  for (let r = 0; r < runs.length; r += 2) {
+    const runEnd = runs[r + 1];
+    if (runEnd - runs[r] < AWS_SECRET_LENGTH) continue;
+    for (let s = runs[r]; s < runEnd; ) {
+      let e = s;
+      while (e < runEnd && inTable(BASE64, text.charCodeAt(e))) e++;
+      if (e - s === AWS_SECRET_LENGTH && codeAt(text, s - 1) !== 61 && codeAt(text, e) !== 61) {
+        const c = charClasses(text, s, e);
+        if (c.upper > 0 && c.lower > 0 && AWS_WORD.test(text.slice(Math.max(0, s - AWS_REACH), s))) {
+          out.add("aws-key", s, e, Rank.format);
+        }
+      }
+      s = e + 1; // past the _ ~ or - that ended the base64 run
+    }
   }
-  const windows: [number, number][] = [];
-  for (const w of AWS_WORDS) {
-    for (let i = p.lower.indexOf(w); i >= 0; i = p.lower.indexOf(w, i + 1)) windows.push([i + w.length, i + AWS_REACH]);
-  }
-  windows.sort((a, b) => a[0] - b[0]);
-  const starts: number[] = [];
-  let next = 0;
-  for (const [a, b] of windows) {
-    for (let s = Math.max(a, next); s <= b && s < text.length; s++) if (boundary(s)) starts.push(s);
-    next = Math.max(next, b + 1);
-  }
-  return starts;
 }
 
 export function detectSecrets(p: TextProfile, out: Candidates): void {
   const text = p.text;
   for (const f of FORMATS) {
+    if (f.present && !f.present(p)) continue;
     const starts = f.cue !== undefined ? p.cues(f.cue) : literalStarts(text, f.anchors ?? [], f.offset);
-    execAt(f.re, text, starts, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
+    if (starts.length > 0) execAt(f.re, text, starts, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
   }
-  storageAccountKeys(text, out);
+  if (p.doubleEquals) storageAccountKeys(text, out);
 
   if (text.includes("PRIVATE KEY")) privateKeys(text, out);
 
@@ -343,15 +403,15 @@ export function detectSecrets(p: TextProfile, out: Candidates): void {
     out.add("sas", start, m.index + m[0].length, Rank.assignment);
   });
 
-  if (includesAny(p.lower, AWS_WORDS)) {
-    execAt(AWS_SECRET, text, awsKeyStarts(p), (m) => {
-      const c = charClasses(m[0]);
-      if (c.upper === 0 || c.lower === 0) return; // hex digests are single-case
-      if (!AWS_WORD.test(text.slice(Math.max(0, m.index - AWS_REACH), m.index))) return;
-      out.add("aws-key", m.index, m.index + 40, Rank.format);
-    });
-  }
+  awsSecretKeys(p, out);
 
+  if (p.doubleDash) cliFlags(text, out);
+  if (p.scheme) urlCredentials(text, out);
+  assignments(p, out);
+}
+
+/** `--password hunter2`, `--token=…` on a command line. */
+function cliFlags(text: string, out: Candidates): void {
   execAt(CLI_FLAG, text, literalStarts(text, ["--"]), (m) => {
     let v = m[1];
     let start = m.index + m[0].length - v.length;
@@ -361,7 +421,4 @@ export function detectSecrets(p: TextProfile, out: Candidates): void {
     }
     if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
   });
-
-  if (text.includes("://")) urlCredentials(text, out);
-  assignments(p, out);
 }

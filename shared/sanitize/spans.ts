@@ -45,7 +45,7 @@ export class Candidates {
 
 /** Sorted, non-overlapping ranges with a binary-search overlap test (texts can hold thousands of findings). */
 class RangeSet {
-  private readonly starts: number[] = [];
+  protected readonly starts: number[] = [];
   private readonly ends: number[] = [];
 
   overlaps(start: number, end: number): boolean {
@@ -60,7 +60,14 @@ class RangeSet {
     return lo < this.starts.length && this.starts[lo] < end;
   }
 
-  insert(start: number, end: number): void {
+  /** Appends a range that begins after every range already held. */
+  append(start: number, end: number): void {
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  /** Inserts a range that overlaps none held; returns its index in position order. */
+  insert(start: number, end: number): number {
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -68,31 +75,68 @@ class RangeSet {
       if (this.starts[mid] < start) lo = mid + 1;
       else hi = mid;
     }
-    this.starts.splice(lo, 0, start);
-    this.ends.splice(lo, 0, end);
+    if (lo === this.starts.length) this.append(start, end);
+    else {
+      this.starts.splice(lo, 0, start);
+      this.ends.splice(lo, 0, end);
+    }
+    return lo;
   }
+}
+
+/** The findings chosen so far, in position order (they never overlap, so that order is their ranges' order). */
+class Chosen extends RangeSet {
+  readonly findings: Finding[] = [];
+
+  take(c: Candidate): void {
+    const at = this.insert(c.start, c.end);
+    const f = { kind: c.kind, start: c.start, end: c.end };
+    if (at === this.findings.length) this.findings.push(f);
+    else this.findings.splice(at, 0, f);
+  }
+}
+
+/** Stronger first, then longer, then earlier: the order candidates claim their spans in. */
+const claimOrder = (a: Candidate, b: Candidate): number => b.rank - a.rank || b.end - b.start - (a.end - a.start) || a.start - b.start;
+export const positionOrder = (a: Range, b: Range): number => a.start - b.start;
+
+/**
+ * A sorted copy of `list`, stable. A text usually has a handful of candidates: those are sorted by
+ * insertion here, without the engine calling back into `order` for each comparison.
+ */
+export function sortedCopy<T>(list: readonly T[], order: (a: T, b: T) => number): T[] {
+  const out = list.slice();
+  if (out.length > 16) return out.sort(order);
+  for (let i = 1; i < out.length; i++) {
+    const c = out[i];
+    let j = i - 1;
+    for (; j >= 0 && order(c, out[j]) < 0; j--) out[j + 1] = out[j];
+    out[j + 1] = c;
+  }
+  return out;
 }
 
 /** Picks the findings to redact, sorted by position, no two overlapping. */
 export function settle(candidates: readonly Candidate[], protectedRanges: readonly Range[]): Finding[] {
-  const guarded = new RangeSet();
-  for (const r of mergeRanges(protectedRanges)) guarded.insert(r.start, r.end);
-  const ordered = [...candidates].sort(
-    (a, b) => b.rank - a.rank || b.end - b.start - (a.end - a.start) || a.start - b.start,
-  );
-  const taken = new RangeSet();
-  const out: Finding[] = [];
-  for (const c of ordered) {
-    if (c.rank <= VETOABLE_UP_TO && guarded.overlaps(c.start, c.end)) continue;
-    if (taken.overlaps(c.start, c.end)) continue;
-    taken.insert(c.start, c.end);
-    out.push({ kind: c.kind, start: c.start, end: c.end });
+  // the common case of one candidate needs no ordering and no index of the protected ranges
+  if (candidates.length === 1) {
+    const c = candidates[0];
+    const vetoed = c.rank <= VETOABLE_UP_TO && protectedRanges.some((r) => r.start < c.end && c.start < r.end);
+    return vetoed ? [] : [{ kind: c.kind, start: c.start, end: c.end }];
   }
-  return out.sort((a, b) => a.start - b.start);
+  const guarded = new RangeSet();
+  for (const r of mergeRanges(protectedRanges)) guarded.append(r.start, r.end);
+  const chosen = new Chosen();
+  for (const c of sortedCopy(candidates, claimOrder)) {
+    if (c.rank <= VETOABLE_UP_TO && guarded.overlaps(c.start, c.end)) continue;
+    if (chosen.overlaps(c.start, c.end)) continue;
+    chosen.take(c);
+  }
+  return chosen.findings;
 }
 
 function mergeRanges(ranges: readonly Range[]): Range[] {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const sorted = sortedCopy(ranges, positionOrder);
   const merged: Range[] = [];
   for (const r of sorted) {
     const last = merged[merged.length - 1];
@@ -105,12 +149,12 @@ function mergeRanges(ranges: readonly Range[]): Range[] {
 /** Replaces each finding with `[REDACTED:<kind>]`. Findings must be sorted and disjoint. */
 export function redact(text: string, findings: readonly Finding[]): string {
   if (findings.length === 0) return text;
-  const parts: string[] = [];
+  // concatenation builds a rope flattened once on first use: cheaper than an array of parts and join
+  let out = "";
   let at = 0;
   for (const f of findings) {
-    parts.push(text.slice(at, f.start), `[REDACTED:${f.kind}]`);
+    out += text.slice(at, f.start) + "[REDACTED:" + f.kind + "]";
     at = f.end;
   }
-  parts.push(text.slice(at));
-  return parts.join("");
+  return out + text.slice(at);
 }

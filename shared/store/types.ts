@@ -92,6 +92,29 @@ export interface OutboxItem {
   partialSideEffects?: boolean;
   /** Those completed side-effecting calls: name, time, status — never arguments or outputs. */
   sideEffectCalls?: SideEffectCall[];
+  /**
+   * Opt-in remediation this escalation calls for (policy `insights.remediation`). Stored as the plan;
+   * the publisher carries it out before sending and the message carries the outcome (shared/remediation).
+   */
+  remediation?: OutboxRemediation;
+}
+
+export interface OutboxRemediation {
+  action: "cancel" | "retry";
+  /** The run the retry lineage started from (cancel: the run itself). */
+  rootRunId: string;
+  /** 1-based retry attempt (cancel: 1). */
+  attempt: number;
+  /** The agent a retry runs again. */
+  agentId?: string;
+  /** Outcome, once the action ran: done, refused (Foundry said no) or failed (transient). */
+  state?: "done" | "refused" | "failed";
+  /** When the action finished (monitor time). */
+  at?: Instant;
+  /** Retry: the run Foundry created. */
+  newRunId?: string;
+  /** Refused/failed: HTTP status and error code, never a message body. */
+  detail?: string;
 }
 
 export interface SideEffectCall {

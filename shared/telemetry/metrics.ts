@@ -27,6 +27,12 @@ export function telemetryMetrics(telemetry: Telemetry): Metrics {
     },
     // A child of the invocation's trace when there is one (the Functions host's operation), else a new operation.
     traceparent: () => newTraceparent(currentTraceparent()),
+    // Per agent and tool: the SDK aggregates to count, sum, min and max per minute; the workbook
+    // reads failure rates from ToolCalls by status and latency from ToolCallDurationMs.
+    toolCall(call) {
+      telemetry.trackMetric("ToolCalls", 1, { project: call.project, agentId: call.agentId, tool: call.tool, status: call.status });
+      telemetry.trackMetric("ToolCallDurationMs", call.durationMs, { project: call.project, agentId: call.agentId, tool: call.tool });
+    },
   };
 }
 

@@ -16,6 +16,8 @@ export const METRIC_NAMES = [
   "Escalations",
   "TicketSinkOutcomes",
   "DeadLetteredMessages",
+  "ToolCalls",
+  "ToolCallDurationMs",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -53,6 +55,8 @@ export const METRIC_DIMENSIONS = {
   Escalations: ["project", "agentId", "reason", "severity"],
   TicketSinkOutcomes: ["sink", "action", "outcome"],
   DeadLetteredMessages: ["entity"],
+  ToolCalls: ["project", "agentId", "tool", "status"],
+  ToolCallDurationMs: ["project", "agentId", "tool"],
 } as const satisfies Record<MetricName, readonly string[]>;
 
 /** Measurements (customMeasurements.*) on events: exact per-item numbers, e.g. for latency percentiles. */

@@ -2,6 +2,7 @@
 // blocks, so the Markdown body, the Jira ADF, the Azure DevOps HTML and the ServiceNow text can
 // never disagree about the evidence — they only differ in escaping.
 import type { EscalationReason, Severity } from "../model/run.js";
+import type { OutboxRemediation } from "../store/types.js";
 import type { EvidenceBundle } from "./evidence.js";
 
 /** The escalation a ticket (or an update) is about. */
@@ -11,6 +12,31 @@ export interface TicketTrigger {
   episode?: number;
   /** Side-effecting tool calls that completed before the run failed/expired/was cancelled (never arguments). */
   sideEffectCalls?: { name: string; at?: number; status: string }[];
+  /** Opt-in remediation the monitor carried out for this escalation (policy `insights.remediation`). */
+  remediation?: OutboxRemediation;
+}
+
+const REMEDIATION_OUTCOME = { done: "done", refused: "refused by Foundry", failed: "failed (not tried again)" } as const;
+
+/** What the monitor already did to the run, so support neither repeats it nor misses it. */
+function remediationBlocks(trigger: TicketTrigger): Block[] {
+  const r = trigger.remediation;
+  if (!r?.state) return [];
+  const what = r.action === "cancel" ? "Cancelled the run (it was stuck)" : `Started the agent again on the same thread (retry ${r.attempt} of `;
+  const action: Inline[] = r.action === "cancel" ? [t(what)] : [t(what), c(r.rootRunId), t(")")];
+  return [
+    { kind: "heading", text: "Remediation by the monitor" },
+    {
+      kind: "fields",
+      rows: [
+        { label: "Action", value: action },
+        ...textField("Outcome", REMEDIATION_OUTCOME[r.state]),
+        ...textField("At (UTC)", r.at !== undefined ? new Date(r.at).toISOString() : undefined),
+        ...codeField("New run", r.newRunId),
+        ...textField("Detail", r.detail),
+      ],
+    },
+  ];
 }
 
 /** Support checks the downstream system first when a broken run already changed something there. */
@@ -211,6 +237,7 @@ export function ticketDocument(bundle: EvidenceBundle, trigger: TicketTrigger): 
   return [
     summary(bundle, trigger),
     ...sideEffectBlocks(trigger),
+    ...remediationBlocks(trigger),
     { kind: "heading", text: "Run" },
     runFields(bundle, trigger),
     ...errorBlocks(bundle),
@@ -247,6 +274,7 @@ export function updateDocument(bundle: EvidenceBundle, trigger: TicketTrigger, n
         ...textField("At (UTC)", bundle.generatedAt),
       ],
     },
+    ...remediationBlocks(trigger),
     ...linkBlocks(bundle),
   ];
 }

@@ -1,7 +1,7 @@
 import type { EscalationCloudEvent } from "../bus/cloud-event.js";
 import type { EscalationReason } from "../model/run.js";
 import { ESCALATION_REASONS } from "../model/run.js";
-import type { OutboxItem } from "../store/types.js";
+import type { OutboxItem, OutboxRemediation } from "../store/types.js";
 
 /** The outbox row a received escalation event stands for (what the ticket handler works from). */
 export function outboxItemOf(event: EscalationCloudEvent): OutboxItem {
@@ -21,6 +21,12 @@ export function outboxItemOf(event: EscalationCloudEvent): OutboxItem {
     traceparent: event.traceparent,
     partialSideEffects: d.partialSideEffects,
     sideEffectCalls: d.sideEffectCalls?.map((c) => ({ name: c.name, status: c.status, stepId: c.stepId, at: c.at ? Date.parse(c.at) : undefined })),
+    remediation: d.remediation ? remediationOf(d.remediation) : undefined,
     status: "sent",
   };
+}
+
+function remediationOf(r: NonNullable<EscalationCloudEvent["data"]["remediation"]>): OutboxRemediation {
+  const { at, ...rest } = r;
+  return { ...rest, ...(at ? { at: Date.parse(at) } : {}) };
 }

@@ -180,7 +180,7 @@ async function handle(deps: TicketDeps, item: OutboxItem): Promise<HandleResult>
     if (entry?.processed.includes(msg)) return { kind: "duplicate" };
     const stored = await deps.store.getHead(project, runId);
     if (!stored) return { kind: "no-run" };
-    const ctx: Context = { deps, item, head: stored.head, trigger: { reason: item.reason, severity: item.severity, episode: item.episode, sideEffectCalls: item.partialSideEffects ? item.sideEffectCalls : undefined } };
+    const ctx: Context = { deps, item, head: stored.head, trigger: { reason: item.reason, severity: item.severity, episode: item.episode, sideEffectCalls: item.partialSideEffects ? item.sideEffectCalls : undefined, remediation: item.remediation } };
 
     // A delivery of this message started before (and crashed or failed): finish what it decided.
     if (entry?.inFlight?.[msg]?.action === "grouped") return await notifyGroup(ctx, entry, true);

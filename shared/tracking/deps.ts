@@ -40,6 +40,17 @@ export interface Metrics {
   activeRuns(shard: number | undefined, counts: ActiveRunCount[]): void;
   /** A W3C traceparent for the operation a poll starts: its escalations carry it to the ticket handler. Undefined: none. */
   traceparent(): string | undefined;
+  /** One finished tool call, reported once when insights count it (shared/insights/hook.ts). */
+  toolCall?(call: ToolCallMeasure): void;
+}
+
+export interface ToolCallMeasure {
+  project: string;
+  agentId: string;
+  tool: string;
+  /** The step's final status: completed, failed, cancelled, expired. */
+  status: string;
+  durationMs: number;
 }
 
 export const noMetrics: Metrics = { pollRead() {}, outbox() {}, activeRuns() {}, traceparent: () => undefined };
@@ -74,6 +85,13 @@ export interface TrackerDeps {
    * shared/insights/hook.ts). Awaited; a hook that throws never fails the poll.
    */
   onCommitted?: (decision: Decision, head: RunHead) => Promise<void>;
+  /**
+   * Optional: carries out the opt-in remediation an escalation's outbox row names, before the row
+   * is published (shared/remediation/outbox.ts). Returns the row with the outcome for the message,
+   * or undefined while the action is in another executor's hands: the row then stays pending and a
+   * later publish pass (the publish-outbox timer) tries again. Absent: rows go out as they are.
+   */
+  remediate?: (item: OutboxItem) => Promise<OutboxItem | undefined>;
 }
 
 /** Calls `deps.onCommitted` if set; its failure is the hook's business, never the poll's. */

@@ -5,6 +5,7 @@ import type { Observation, PollOutcome, RunRef } from "../model/run.js";
 import type { OutboxItem, RunHead, StoredHead } from "../store/types.js";
 import { withFinalSteps } from "../insights/final-steps.js";
 import { partialSideEffectFields } from "../insights/side-effects.js";
+import { remediationFor } from "../remediation/decide.js";
 import { notifyCommitted, type TrackerDeps } from "./deps.js";
 
 export type PollRunResult =
@@ -123,7 +124,7 @@ export function outboxFor(deps: TrackerDeps, decision: Decision): OutboxItem[] {
   const traceparent = decision.escalations.length + decision.recoveries.length > 0 ? deps.metrics?.traceparent() : undefined;
   const base = { ref: head.ref, agentId: head.agentId, severity: policy.severity, owner: policy.owner, at, status: "pending" as const, ...(traceparent ? { traceparent } : {}) };
   return [
-    ...decision.escalations.map((e) => ({ ...base, kind: "escalation" as const, messageId: `${head.ref.runId}:${e.reason}:${e.episode}`, reason: e.reason, episode: e.episode, ruleTrueAt: e.ruleTrueAt, ...partialSideEffectFields(e.reason, head.steps, policy) })),
+    ...decision.escalations.map((e) => ({ ...base, kind: "escalation" as const, messageId: `${head.ref.runId}:${e.reason}:${e.episode}`, reason: e.reason, episode: e.episode, ruleTrueAt: e.ruleTrueAt, ...partialSideEffectFields(e.reason, head.steps, policy), ...remediationFor(head, e.reason, policy) })),
     ...decision.recoveries.map((r) => ({ ...base, kind: "recovered" as const, messageId: `${head.ref.runId}:${r.reason}:${r.episode}:recovered`, reason: r.reason, episode: r.episode })),
   ];
 }

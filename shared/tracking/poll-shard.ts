@@ -1,5 +1,5 @@
 import type { PollOutcome } from "../model/run.js";
-import type { OutboxItem, RunHead, StoredHead } from "../store/types.js";
+import type { RunHead, StoredHead } from "../store/types.js";
 import type { ActiveRunCount, DegradedReason, TrackerDeps } from "./deps.js";
 import { pollRun, type PollRunResult } from "./poll-run.js";
 import { publishOutbox } from "./publish.js";
@@ -38,8 +38,8 @@ export async function inPool<T, R>(items: T[], limit: number, work: (item: T) =>
 
 /**
  * Polls every active run of one shard: one index query, one Foundry read per run (bounded
- * concurrency, under the rate limit), writes only for runs that changed, then publishes what
- * those writes put in the outbox. Runs whose read failed are retried with backoff (honouring
+ * concurrency, under the rate limit), writes only for runs that changed and publishes what each
+ * write put in the outbox right after it. Runs whose read failed are retried with backoff (honouring
  * Retry-After); failures are reported as `monitor-degraded`, never as stalls.
  */
 export async function pollShard(deps: TrackerDeps, shard: number): Promise<ShardPassSummary> {
@@ -49,9 +49,14 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
   const failingProjects: Partial<Record<DegradedReason, Set<string>>> = {};
   const latest = new Map<StoredHead, RunHead>(entries.map((e) => [e, e.head]));
   let pending: StoredHead[] = entries.filter((e) => !e.head.terminal);
-  const written: OutboxItem[] = [];
   for (let attempt = 1; pending.length > 0 && attempt <= deps.settings.pollAttempts; attempt++) {
-    const results = await inPool(pending, deps.settings.concurrency, (e) => pollRun(deps, e));
+    const results = await inPool(pending, deps.settings.concurrency, async (e) => {
+      const r = await pollRun(deps, e);
+      // Published as soon as written, not at the end of the pass: a shard pass lasts as long as
+      // its share of the sweep, and detection latency should not grow with it.
+      if (r.kind === "written" && r.outbox.length > 0) await publishOutbox(deps, { only: r.outbox });
+      return r;
+    });
     const retry: StoredHead[] = [];
     let waitMs = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
     results.forEach((r: PollRunResult, i) => {
@@ -66,7 +71,6 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
       } else if (r.kind === "written") {
         summary.written++;
         latest.set(pending[i], r.decision.head);
-        written.push(...r.outbox);
       }
       else summary.unchanged++;
     });
@@ -79,7 +83,6 @@ export async function pollShard(deps: TrackerDeps, shard: number): Promise<Shard
     deps.events.degraded(reason, `shard ${shard}: ${n} failed Foundry reads of ${entries.length} runs (first: ${firstDetail[reason]}); ${summary.unread} left for the next sweep`, now, [...(failingProjects[reason] ?? [])].sort());
   }
   deps.metrics?.activeRuns(shard, countActive([...latest.values()]));
-  if (written.length > 0) await publishOutbox(deps, { only: written });
   return summary;
 }
 

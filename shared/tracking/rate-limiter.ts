@@ -1,28 +1,35 @@
 import type { Clock } from "./clock.js";
 
 /**
- * At most `perSecond` Foundry reads in any calendar second, the way Foundry's quota (and the
- * simulator) counts them — so the monitor stays under its own limit instead of learning it from 429s.
+ * At most `perSecond` Foundry reads in any 1,000 ms window — a sliding window, the way Foundry's
+ * quota (and the simulator) counts them — so the monitor stays under its own limit instead of
+ * learning it from 429s. A calendar-second budget is not enough: a burst at the end of one second
+ * and another at the start of the next land in one sliding second and draw 429s.
  */
 export class RateLimiter {
-  private second = -1;
-  private used = 0;
+  /** Grant times, oldest first; `head` skips the ones that left the window without shifting. */
+  private grants: number[] = [];
+  private head = 0;
   constructor(private readonly perSecond: number, private readonly clock: Clock) {}
 
-  /** Waits until `n` reads fit in the current second (a classic poll with steps is two reads). */
+  /** Waits until `n` reads fit in the window (a classic poll with steps is two reads). */
   async acquire(n = 1): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      const second = Math.floor(now / 1000);
-      if (second !== this.second) {
-        this.second = second;
-        this.used = 0;
+      while (this.head < this.grants.length && this.grants[this.head] <= now - 1000) this.head++;
+      if (this.head > 1024 && this.head * 2 > this.grants.length) {
+        this.grants = this.grants.slice(this.head);
+        this.head = 0;
       }
-      if (this.used + n <= this.perSecond || this.used === 0) {
-        this.used += n;
+      const inWindow = this.grants.length - this.head;
+      // A request larger than the whole budget goes through alone rather than never.
+      if (inWindow + n <= this.perSecond || inWindow === 0) {
+        for (let i = 0; i < n; i++) this.grants.push(now);
         return;
       }
-      await this.clock.sleep((second + 1) * 1000 - now);
+      // the moment enough of the oldest grants have left the window for n more
+      const freedBy = this.grants[this.head + inWindow + n - this.perSecond - 1];
+      await this.clock.sleep(Math.max(1, freedBy + 1000 - now));
     }
   }
 }

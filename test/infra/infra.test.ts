@@ -364,7 +364,7 @@ describeInfra("infra/main.bicep with the real Bicep CLI", () => {
         ["MonitorDegraded", "RunEscalated", "RunRecovered", "RunTransition", "TicketOpened", "TicketSinkFailed", "TicketUpdated"].sort(),
       );
       expect(Object.keys(telemetry.metrics).sort()).toEqual(
-        ["ActiveRuns", "DeadLetteredMessages", "DetectionLatencyMs", "Escalations", "OutboxAgeSeconds", "OutboxDepth", "PollErrors", "PollLatencyMs", "Polls", "TicketSinkOutcomes"].sort(),
+        ["ActiveRuns", "DeadLetteredMessages", "DetectionLatencyMs", "Escalations", "OutboxAgeSeconds", "OutboxDepth", "PollErrors", "PollLatencyMs", "Polls", "TicketSinkOutcomes", "ToolCallDurationMs", "ToolCalls"].sort(),
       );
       for (const event of Object.keys(telemetry.dimensions)) expect(Object.keys(telemetry.events)).toContain(event);
     });

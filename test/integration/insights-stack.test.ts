@@ -2,14 +2,25 @@
 // a scenario with known answers (a slow tool, failures, token totals), polled by the real tracking
 // core with the onCommitted hook installed, read back through the HTTP handler. Remediation is off:
 // the monitor must send Foundry no write at all.
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import functions from "@azure/functions";
+import { ServiceBusClient } from "@azure/service-bus";
+import { MemoryTicketSink } from "../../local/memory-sink.js";
+import type { RequestKind } from "../../local/foundry-sim/simulation.js";
+import { createApiHttpHandler } from "../../functions/api.js";
+import { createDashboardHandler } from "../../functions/dashboard.js";
 import { createInsightsHttpHandler } from "../../functions/insights.js";
+import { startDashboardServer } from "../../local/dashboard/server.js";
 import { buildInsights, type InsightsServices } from "../../shared/insights/from-settings.js";
 import type { ToolInsight, TrendDay, UsageRow } from "../../shared/insights/report.js";
 import { TABLE_PREFIX } from "../../shared/services.js";
+import { noTelemetry, type Dimensions, type Telemetry } from "../../shared/telemetry/telemetry.js";
+import { telemetryMetrics } from "../../shared/telemetry/metrics.js";
+import { handleTicketMessage } from "../../shared/tickets/open-ticket.js";
 import { pollShard } from "../../shared/tracking/poll-shard.js";
 import { registerRun } from "../../shared/tracking/register.js";
+import { builtCli } from "./foundry-sim-check.js";
 import { contextFor, scenarioOf, startTrackingStack, type TrackingStack } from "./tracking-stack.js";
 
 const usage = { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 };
@@ -44,16 +55,20 @@ const POLICIES = {
 
 let stack: TrackingStack;
 let insights: InsightsServices;
-const writesToFoundry = () => {
-  const r = stack.sim.simulation("alpha").stats().requests;
-  return (r["run.cancel"] ?? 0) + (r["run.create"] ?? 0) + (r["thread.create"] ?? 0) + (r["response.cancel"] ?? 0);
-};
+/** Every request the simulator served that is not a read (writes, and anything it did not recognise). */
+const READS: ReadonlySet<RequestKind> = new Set(["run.get", "runs.list", "steps.list", "step.get", "messages.list", "thread.get", "assistant.get", "response.get", "conversation.get", "conversation.items"]);
+const nonReads = () => Object.entries(stack.sim.simulation("alpha").stats().requests).filter(([kind, n]) => !READS.has(kind as RequestKind) && n);
+/** The metrics the monitor sent, as Application Insights would receive them. */
+const metrics: { name: string; value: number; dims: Dimensions }[] = [];
+const captured: Telemetry = { ...noTelemetry, trackMetric: (name, value, dims = {}) => void metrics.push({ name, value, dims }) };
+const toolMetrics = (name: string) => metrics.filter((m) => m.name === name);
 
 beforeAll(async () => {
   stack = await startTrackingStack({ scenario, projects: ["alpha"], env: { MONITOR_POLICIES: JSON.stringify(POLICIES) } });
   const tracker = stack.services.tracker;
-  insights = await buildInsights(stack.services.settings, { policies: tracker.policies, source: tracker.source, now: () => stack.clock.now(), tablePrefix: TABLE_PREFIX, foundryCa: stack.sim.caPem });
+  insights = await buildInsights(stack.services.settings, { source: tracker.source, metrics: telemetryMetrics(captured), now: () => stack.clock.now(), tablePrefix: TABLE_PREFIX, foundryCa: stack.sim.caPem });
   tracker.onCommitted = insights.hook;
+  tracker.remediate = insights.remediate;
   stack.at(1);
   for (const r of scenario.runs) await registerRun(tracker, { project: "alpha", api: "classic", runId: r.runId, threadId: r.threadId, agentId: r.agentId, tags: {} });
   for (const at of [8, 30, 45, 60, 80, 110, 130]) {
@@ -82,6 +97,15 @@ test("tool insights: the slow tool leads with known percentiles and its slowest 
   expect(body.tools.find((t) => t.tool === "create_refund")).toMatchObject({ calls: 1, failed: 0 });
 });
 
+test("each counted tool call is a ToolCalls metric and a ToolCallDurationMs measurement, per agent and tool", () => {
+  const calls = toolMetrics("ToolCalls");
+  const byTool = (tool: string) => calls.filter((m) => m.dims.tool === tool).length;
+  expect([byTool("slow_lookup"), byTool("crm_search"), byTool("create_refund")]).toEqual([3, 3, 1]);
+  expect(calls.every((m) => m.value === 1 && m.dims.project === "alpha" && m.dims.agentId === "asst_a" && m.dims.status === "completed")).toBe(true);
+  const slow = toolMetrics("ToolCallDurationMs").filter((m) => m.dims.tool === "slow_lookup").map((m) => m.value).sort((a, b) => a - b);
+  expect(slow).toEqual([20_000, 30_000, 40_000]);
+});
+
 test("failure trends and token usage with known totals", async () => {
   const trends = await get<{ days: TrendDay[] }>("trends?since=1d");
   expect(trends.body.days).toEqual([
@@ -90,6 +114,32 @@ test("failure trends and token usage with known totals", async () => {
   const usageBody = await get<{ rows: UsageRow[]; totals: Omit<UsageRow, "day" | "project" | "agentId" | "model"> }>("usage?since=1d");
   expect(usageBody.body.totals).toEqual({ runs: 4, promptTokens: 4000, completionTokens: 800, totalTokens: 4800, estimatedCost: 0.032 });
   expect((await get("usage?since=forever")).status).toBe(400);
+});
+
+test("`run-monitor insights` reads them over HTTP: the slow tool with its slowest run, usage with its cost", async () => {
+  const KEY = "insights-cli-key";
+  const insightsDeps = { store: insights.store, policies: stack.services.policies, authMode: "local-open" as const, now: () => stack.clock.now() };
+  const server = await startDashboardServer({
+    port: 0,
+    functionKey: KEY,
+    handlers: { api: createApiHttpHandler({ store: stack.services.store, authMode: "local-open", now: () => stack.clock.now() }), dashboard: createDashboardHandler(), insights: createInsightsHttpHandler(insightsDeps) },
+  });
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [builtCli(), "insights", ...args, "--api", server.url, "--key", KEY], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
+    );
+  try {
+    const tools = await cli("tools", "--since", "24h");
+    expect(tools).toMatchObject({ code: 0, stderr: "" });
+    const lines = tools.stdout.trimEnd().split("\n");
+    expect(lines[1]).toMatch(/^PROJECT\s+AGENT\s+TOOL\s+CALLS\s+FAILED\s+P50\s+P95\s+P99\s+SLOWEST RUN$/);
+    expect(lines[3]).toMatch(/^alpha\s+asst_a\s+slow_lookup\s+3\s+0\.0%\s+30s\s+40s\s+40s\s+run_slow3 \(40s\)$/);
+    const usage = await cli("usage", "--since", "1d", "--json");
+    expect(JSON.parse(usage.stdout).totals).toEqual({ runs: 4, promptTokens: 4000, completionTokens: 800, totalTokens: 4800, estimatedCost: 0.032 });
+    expect((await cli("trends", "--since", "1d")).stdout).toMatch(/2026-03-02\s+alpha\s+asst_a\s+4\s+25\.0%\s+0\.0%\s+25\.0%\s+20\.0% OVER/);
+  } finally {
+    await server.close();
+  }
 });
 
 test("the same commits seen again change nothing", async () => {
@@ -103,6 +153,7 @@ test("the same commits seen again change nothing", async () => {
   }
   const after = JSON.stringify([(await get("tools?since=1d")).body, (await get("trends?since=1d")).body, (await get("usage?since=1d")).body]);
   expect(after).toBe(before);
+  expect(toolMetrics("ToolCalls")).toHaveLength(7); // nothing reported twice either
 });
 
 test("a failure after a completed side-effecting call is escalated with partialSideEffects and raised severity", async () => {
@@ -115,9 +166,33 @@ test("a failure after a completed side-effecting call is escalated with partialS
   expect(stuck.severity).toBe("medium");
 });
 
-test("with remediation off the monitor sends Foundry no write call", () => {
+test("its ticket, opened from the Service Bus message, lists the side-effecting call for support to check first", async () => {
+  const bus = new ServiceBusClient(stack.broker.connectionString);
+  const receiver = bus.createReceiver("run-escalations", "tickets", { receiveMode: "receiveAndDelete" });
+  const sink = new MemoryTicketSink();
+  try {
+    const messages = await receiver.receiveMessages(50, { maxWaitTimeInMs: 2000 });
+    const refund = messages.filter((m) => String(m.messageId).startsWith("run_refund:failed:"));
+    expect(refund).toHaveLength(1);
+    const { result } = await handleTicketMessage({ ...stack.services.tickets, sinksFor: () => [sink] }, refund[0].body);
+    expect(result).toMatchObject({ kind: "done", action: "opened" });
+  } finally {
+    await receiver.close();
+    await bus.close();
+  }
+  const body = sink.received[0].body;
+  expect(body).toContain("Partial side effects: check the downstream system first");
+  expect(body).toMatch(/create_refund.*\| completed/);
+  expect(body).toMatch(/Severity\W+high/);
+  expect(body).not.toMatch(/arguments\W*[:=]/i);
+});
+
+test("with remediation off the monitor sends Foundry no write call: the simulator served reads only", () => {
   expect(insights.remediation).toBe(false);
+  expect(insights.remediate).toBeUndefined();
   const r = stack.sim.simulation("alpha").stats().requests;
   expect(r["run.get"]).toBeGreaterThan(0);
-  expect(writesToFoundry()).toBe(0);
+  expect(r["steps.list"]).toBeGreaterThan(0);
+  // a stuck run and a failed run were seen: with remediation on, these would be a cancel and a create
+  expect(nonReads()).toEqual([]);
 });

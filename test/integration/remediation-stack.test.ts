@@ -11,6 +11,7 @@ import { executeRemediation } from "../../shared/remediation/execute.js";
 import { buildServices, TABLE_PREFIX, type Services } from "../../shared/services.js";
 import type { TrackerDeps } from "../../shared/tracking/deps.js";
 import { pollShard } from "../../shared/tracking/poll-shard.js";
+import { publishOutbox } from "../../shared/tracking/publish.js";
 import { registerRun } from "../../shared/tracking/register.js";
 import { scenarioOf, startTrackingStack, type TrackingStack } from "./tracking-stack.js";
 
@@ -41,10 +42,11 @@ async function startMonitor(): Promise<{ tracker: TrackerDeps; insights: Insight
   extra.push(services);
   const tracker = services.tracker;
   const insights = await buildInsights(services.settings, {
-    policies: tracker.policies, source: tracker.source, now: () => stack.clock.now(), tablePrefix: TABLE_PREFIX, remediation: true,
+    source: tracker.source, now: () => stack.clock.now(), tablePrefix: TABLE_PREFIX, remediation: true,
     foundryCa: stack.sim.caPem, foundryCredential: localSimulatorCredential, register: (req) => registerRun(tracker, req),
   });
   tracker.onCommitted = insights.hook;
+  tracker.remediate = insights.remediate;
   return { tracker, insights };
 }
 async function pollAt(tracker: TrackerDeps, at: number): Promise<void> {
@@ -69,13 +71,16 @@ test("cancel and retry act once each, across a restart and replayed commits", as
   await pollAt(first.tracker, 95); // run_stuck 60 s after the poll that first saw it waiting (30 s)
   expect(writes()).toEqual({ cancel: 1, create: 1 });
 
-  // "restart": a new process over the same tables; it polls on and replays every run's commits
+  // "restart": a new process over the same tables; it polls on, replays every run's commits and
+  // publishes every escalation again (a replayed publish is where remediation would act)
   const second = await startMonitor();
   for (const at of [100, 110, 130]) await pollAt(second.tracker, at);
   for (const runId of ["run_stuck", "run_flaky", "run_refund"]) {
     const h = (await second.tracker.store.getHead("alpha", runId))!.head;
     const escalations = Object.entries(h.episodes).map(([reason, e]) => ({ reason: reason as never, episode: e!.episode, ruleTrueAt: e!.since ?? 0 }));
     await second.insights.hook({ head: h, transitions: await second.tracker.store.listTransitions("alpha", runId), escalations, recoveries: [], changed: true }, h);
+    const outbox = await second.tracker.store.listOutbox("alpha", runId);
+    expect((await publishOutbox(second.tracker, { only: outbox })).sent).toBe(outbox.length);
   }
   expect(writes()).toEqual({ cancel: 1, create: 1 });
 

@@ -141,6 +141,10 @@ describe("npm start (local/start.js)", () => {
     const page = await fetch(`${dashboard}/dashboard/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Foundry run monitor");
+    // the insights function answers at its Azure route, so the dashboard's charts and `run-monitor insights` work locally
+    const trends = await fetch(`${dashboard}/api/insights/trends?since=1d`);
+    expect(trends.status).toBe(200);
+    expect(((await trends.json()) as { days: { failed: number }[] }).days.reduce((n, d) => n + d.failed, 0)).toBe(1);
 
     // The settings file npm start writes is what `run-monitor config diff` compares with another environment.
     const settingsFile = path.join(dir, ".run-monitor", "local.settings.json");

@@ -12,6 +12,7 @@ import type { Clock } from "../../shared/tracking/clock.js";
 import type { DegradedReason, MonitorEvents } from "../../shared/tracking/deps.js";
 import type { OutboxItem, RunHead, Transition } from "../../shared/store/types.js";
 import { startFoundrySimulator, type FoundrySimulator } from "../../local/foundry-sim/index.js";
+import { LocalFunctionsHost } from "../../local/functions-host.js";
 import { parseScenario, type Scenario } from "../../local/scenario/schema.js";
 import { startServiceBusBroker, type ServiceBusBroker } from "../../local/service-bus/broker.js";
 import { startAzurite, type AzuriteInstance } from "../support/azurite.js";
@@ -71,7 +72,7 @@ export function scenarioOf(runs: unknown[], extra: Record<string, unknown> = {})
 }
 
 /** Starts Azurite, the simulator and the broker, builds the services from settings and installs them. */
-export async function startTrackingStack(options: { scenario: Scenario; projects: string[]; env?: Record<string, string> }): Promise<TrackingStack> {
+export async function startTrackingStack(options: { scenario: Scenario; projects: string[]; env?: Record<string, string>; discovery?: string[] }): Promise<TrackingStack> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     useServices(undefined);
@@ -87,7 +88,7 @@ export async function startTrackingStack(options: { scenario: Scenario; projects
     });
     cleanups.push(() => broker.dispose());
     const origin = new URL(sim.endpoint).origin;
-    const projects = options.projects.map((name) => ({ name, endpoint: `${origin}/api/projects/${name}`, api: "both", discovery: false }));
+    const projects = options.projects.map((name) => ({ name, endpoint: `${origin}/api/projects/${name}`, api: "both", discovery: options.discovery?.includes(name) ?? false }));
     const settings = loadSettings({
       AzureWebJobsStorage: azurite.connectionString,
       ServiceBusConnection: broker.connectionString,
@@ -110,6 +111,13 @@ export async function startTrackingStack(options: { scenario: Scenario; projects
     await stop();
     throw e;
   }
+}
+
+/** The local Functions host on the stack's Azurite, with the poll-shards queue ready (timer and queue triggers as in Azure). */
+export async function startLocalHost(stack: TrackingStack, logs: string[]): Promise<LocalFunctionsHost> {
+  const host = new LocalFunctionsHost({ connectionString: stack.azurite.connectionString, visibilityTimeoutSeconds: 5, log: (l) => logs.push(l) });
+  await host.ensureQueues(["poll-shards"]);
+  return host;
 }
 
 /** A real InvocationContext whose log lines land in `logs`. */

@@ -12,6 +12,8 @@ import { MemoryTicketLedger } from "../../shared/tickets/ledger.js";
 import { handleEscalationMessage, handleTicketMessage, type TicketDeps } from "../../shared/tickets/open-ticket.js";
 import { SinkError, type TicketSink } from "../../shared/tickets/sinks/types.js";
 import { VirtualClock } from "../../shared/tracking/clock.js";
+import { insightsHook } from "../../shared/insights/hook.js";
+import { MemoryInsightsStore } from "../../shared/insights/store.js";
 import type { MonitorEvents, TrackerDeps } from "../../shared/tracking/deps.js";
 import { pollShard } from "../../shared/tracking/poll-shard.js";
 import { publishOutbox } from "../../shared/tracking/publish.js";
@@ -125,6 +127,8 @@ async function runScenarioWithTelemetry(path: string, job: TelemetryChildJob, ex
     settings: { pollIntervalSeconds: s.monitor.pollIntervalSeconds, shardCount: 8, concurrency: 1, maxActiveRunsPerProject: 1_000_000, projects: [...new Set(s.runs.map(projectOf))], pollAttempts: 4 },
     sanitize,
   };
+  // Insights as services.ts installs them: each counted tool call becomes ToolCalls / ToolCallDurationMs.
+  deps.onCommitted = insightsHook({ store: new MemoryInsightsStore(), source, metrics: deps.metrics });
   const sinks = [new MemoryTicketSink(), ...extraSinks].map((k) => instrumentSink(k, telemetry));
   const tickets: TicketDeps = {
     store,

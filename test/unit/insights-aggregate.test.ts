@@ -7,7 +7,7 @@ import { toolsReport, trendsReport, usageReport } from "../../shared/insights/re
 import { partialSideEffectFields } from "../../shared/insights/side-effects.js";
 import { MemoryInsightsStore } from "../../shared/insights/store.js";
 import type { StepSummary } from "../../shared/model/run.js";
-import { planRemediation } from "../../shared/remediation/decide.js";
+import { planRemediation, remediationFor } from "../../shared/remediation/decide.js";
 import type { RunHead } from "../../shared/store/types.js";
 
 const T0 = Date.parse("2026-03-02T09:00:00Z");
@@ -42,7 +42,7 @@ describe("tool insights", () => {
 
   test("a slow tool: report with p50/p95/p99, failure rate and slowest runs; the same step seen twice counts once", async () => {
     const store = new MemoryInsightsStore();
-    const hook = insightsHook({ store, policies: parsePolicySet({}) });
+    const hook = insightsHook({ store });
     for (let i = 1; i <= 20; i++) {
       const steps = [step(`fast${i}`, "search", 10, 11), step(`slow${i}`, "slow_lookup", 20, 20 + i, i === 20 ? "failed" : "completed")];
       const h = head(`run_${i}`, { steps });
@@ -62,7 +62,7 @@ describe("failure trends and usage", () => {
   test("rising failures per day against the policy target; usage with a price table", async () => {
     const policies = parsePolicySet({ defaults: { insights: { failureRateTarget: 0.1 } }, prices: { "gpt-4o": { inputPer1K: 0.005, outputPer1K: 0.015 } } });
     const store = new MemoryInsightsStore();
-    const hook = insightsHook({ store, policies });
+    const hook = insightsHook({ store });
     // day 1: 10 runs, 1 failed; day 2: 10 runs, 4 failed (1 of them also stalled first)
     for (const [day, failures] of [[0, 1], [1, 4]] as const) {
       for (let i = 0; i < 10; i++) {
@@ -117,5 +117,13 @@ describe("partial side effects and remediation decisions", () => {
     expect(planRemediation(third, [{ reason: "failed" }], policy, [])).toEqual([]);
     const off = resolvePolicy(parsePolicySet({}), { project: "alpha", api: "classic", tags: {} });
     expect(planRemediation(h, [{ reason: "failed" }, { reason: "stalled-queued" }], off, [])).toEqual([]);
+  });
+
+  test("the outbox row of an escalation records the plan; a run whose steps may have been cut to 50 is not retried", () => {
+    const readOnly = Array.from({ length: 49 }, (_, i) => step(`s${i}`, "crm_search", i, i + 1));
+    expect(remediationFor(head("run_r", { steps: readOnly }), "failed", policy)).toEqual({ remediation: { action: "retry", rootRunId: "run_r", attempt: 1, agentId: "asst_a" } });
+    expect(remediationFor(head("run_r", { steps: [...readOnly, step("s49", "crm_search", 49, 50)] }), "failed", policy)).toEqual({});
+    expect(remediationFor(head("run_r"), "stalled-queued", policy)).toEqual({ remediation: { action: "cancel", rootRunId: "run_r", attempt: 1 } });
+    expect(remediationFor(head("run_v2", { ref: { project: "alpha", api: "responses", runId: "resp_1", threadId: "conv_1" } }), "stalled-queued", policy)).toEqual({});
   });
 });

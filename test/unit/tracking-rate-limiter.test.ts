@@ -1,4 +1,4 @@
-// The Foundry read budget (calendar seconds, like Foundry's quota) and the run → shard function.
+// The Foundry read budget (a sliding second, like Foundry's quota) and the run → shard function.
 import { describe, expect, test } from "@jest/globals";
 import { VirtualClock } from "../../shared/tracking/clock.js";
 import { RateLimiter } from "../../shared/tracking/rate-limiter.js";
@@ -7,34 +7,44 @@ import { shardOf } from "../../shared/tracking/shard.js";
 const T0 = Date.parse("2026-03-02T09:00:00Z");
 
 describe("RateLimiter", () => {
-  test("up to perSecond reads in one calendar second, then waits for the next second", async () => {
+  test("up to perSecond reads in any 1,000 ms window, then waits for the oldest to leave it", async () => {
     const clock = new VirtualClock(T0 + 250);
     const limiter = new RateLimiter(3, clock);
     for (let i = 0; i < 3; i++) await limiter.acquire();
     expect(clock.now()).toBe(T0 + 250);
     await limiter.acquire();
-    expect(clock.now()).toBe(T0 + 1000); // the start of the next second, not 250 ms + 1 s
+    expect(clock.now()).toBe(T0 + 1250); // 1 s after the first grant, not the next calendar second
     await limiter.acquire();
     await limiter.acquire();
-    expect(clock.now()).toBe(T0 + 1000);
+    expect(clock.now()).toBe(T0 + 1250);
     await limiter.acquire();
-    expect(clock.now()).toBe(T0 + 2000);
+    expect(clock.now()).toBe(T0 + 2250);
   });
 
-  test("a poll with steps takes two reads at once, and never splits across seconds", async () => {
+  test("a burst at the end of one second and at the start of the next share one window", async () => {
+    const clock = new VirtualClock(T0 + 900);
+    const limiter = new RateLimiter(4, clock);
+    await limiter.acquire(2);
+    await limiter.acquire(2);
+    clock.advanceTo(T0 + 1100); // a new calendar second, but the same sliding second
+    await limiter.acquire();
+    expect(clock.now()).toBe(T0 + 1900);
+  });
+
+  test("a poll with steps takes two reads at once, waiting until both fit", async () => {
     const clock = new VirtualClock(T0);
     const limiter = new RateLimiter(3, clock);
     await limiter.acquire();
+    clock.advanceTo(T0 + 400);
     await limiter.acquire(2);
-    expect(clock.now()).toBe(T0);
-    await limiter.acquire();
-    await limiter.acquire(2); // 1 used in second 1: two more fit
+    expect(clock.now()).toBe(T0 + 400);
+    await limiter.acquire(); // window full: the first grant leaves at T0 + 1000
     expect(clock.now()).toBe(T0 + 1000);
-    await limiter.acquire(2); // 3 used: wait
-    expect(clock.now()).toBe(T0 + 2000);
+    await limiter.acquire(2); // both grants of T0 + 400 must leave: T0 + 1400
+    expect(clock.now()).toBe(T0 + 1400);
   });
 
-  test("a request larger than the budget still goes through alone in a fresh second (no deadlock)", async () => {
+  test("a request larger than the budget still goes through alone in an empty window (no deadlock)", async () => {
     const clock = new VirtualClock(T0);
     const limiter = new RateLimiter(1, clock);
     await limiter.acquire(2);
@@ -52,16 +62,29 @@ describe("RateLimiter", () => {
     expect(clock.now()).toBe(T0 + 1500);
   });
 
-  test("concurrent waiters on the real clock: never more than perSecond in one second", async () => {
+  test("long runs keep exactly perSecond per window (the grant log is trimmed, not lost)", async () => {
+    const clock = new VirtualClock(T0);
+    const limiter = new RateLimiter(50, clock);
     const stamps: number[] = [];
-    const limiter = new RateLimiter(5, { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    for (let i = 0; i < 5000; i++) {
+      await limiter.acquire();
+      stamps.push(clock.now());
+    }
+    for (let i = 50; i < stamps.length; i++) expect(stamps[i] - stamps[i - 50]).toBeGreaterThanOrEqual(1000);
+    expect(stamps[stamps.length - 1]).toBe(T0 + 99_000);
+  });
+
+  test("concurrent waiters on the real clock: never more than perSecond in any sliding second", async () => {
+    const stamps: number[] = [];
+    // the instant the limiter itself read for its grant (a later Date.now() may be a tick on)
+    let lastRead = 0;
+    const limiter = new RateLimiter(5, { now: () => (lastRead = Date.now()), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
     await Promise.all(Array.from({ length: 12 }, async () => {
       await limiter.acquire();
-      stamps.push(Date.now());
+      stamps.push(lastRead);
     }));
-    const perSecond = new Map<number, number>();
-    for (const t of stamps) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(5);
+    stamps.sort((a, b) => a - b);
+    for (let i = 5; i < stamps.length; i++) expect(stamps[i] - stamps[i - 5]).toBeGreaterThanOrEqual(1000);
     expect(stamps).toHaveLength(12);
   }, 10_000);
 });
