@@ -74,7 +74,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
       publisher: topic,
       policies: policiesOf({ ...shell, runs: [] } as unknown as ScenarioForEngine),
       clock: systemClock,
-      limiter: new RateLimiter(knobs.limiterPerSecond, systemClock),
+      limiter: new RateLimiter(knobs.limiterPerSecond, systemClock, { pace: true }),
       events,
       settings: { pollIntervalSeconds: job.plan.pollIntervalSeconds, shardCount: knobs.shardCount, concurrency: knobs.concurrency, maxActiveRunsPerProject: 10_000_000, projects: [BENCH_PROJECT], pollAttempts: 4 },
       sanitize,

@@ -86,7 +86,7 @@ export async function buildServices(settings: Settings, overrides: ServiceOverri
     publisher,
     policies,
     clock,
-    limiter: new RateLimiter(settings.FOUNDRY_RATE_LIMIT_PER_SECOND, clock),
+    limiter: new RateLimiter(settings.FOUNDRY_RATE_LIMIT_PER_SECOND, clock, { pace: clock === systemClock }),
     events: overrides.events ?? telemetryEvents(telemetry, log),
     metrics: telemetryMetrics(telemetry),
     settings: {

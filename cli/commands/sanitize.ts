@@ -67,9 +67,9 @@ export async function sanitizeJsonlStream(input: Readable, output: Writable, rep
   /** The output for one input line (without its newline): the sanitized line and "\n", or "" for a blank or invalid line. */
   const handle = (raw: string): string => {
     lineNo++;
-    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    const line = raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     // a JSON object line starts with "{": only other lines can be blank
-    if (line.charCodeAt(0) !== 123 && line.trim() === "") return "";
+    if (line.length === 0 || (line.charCodeAt(0) !== 123 && line.trim() === "")) return "";
     let row: unknown;
     try {
       row = JSON.parse(line);

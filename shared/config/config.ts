@@ -51,7 +51,7 @@ export const SETTING_DESCRIPTIONS: Record<string, string> = {
   SWEEP_SCHEDULE: "NCRONTAB of the sweep timer, matching POLL_INTERVAL_SECONDS (e.g. */30 * * * * *)",
   SHARD_COUNT: "Number of active-index shards; one poll-shards message per non-empty shard each sweep (1–1024)",
   POLL_CONCURRENCY: "Foundry reads in flight per poll-shard invocation (1–256)",
-  FOUNDRY_RATE_LIMIT_PER_SECOND: "Upper bound on Foundry reads per second per instance (1–10000)",
+  FOUNDRY_RATE_LIMIT_PER_SECOND: "Upper bound on Foundry reads in any sliding second per instance, paced evenly (1–10000); leave Foundry a few percent of headroom",
   FOUNDRY_TIMEOUT_MS: "Timeout of one Foundry read in milliseconds (500–120000)",
   MAX_ACTIVE_RUNS_PER_PROJECT: "Registrations beyond this many active runs in one project are rejected with 429",
   HISTORY_RETENTION_DAYS: "Days a terminal run's history is kept before it is removed (1–3650)",

@@ -13,7 +13,7 @@ import { detectPersonalData } from "./personal.js";
 import { profile } from "./profile.js";
 import { protectedRanges } from "./protected.js";
 import { detectSecrets } from "./secrets.js";
-import { Candidates, Rank, redact, settle, type Finding } from "./spans.js";
+import { Candidates, Rank, redact, settle, type Candidate, type Finding } from "./spans.js";
 
 export type { Finding } from "./spans.js";
 
@@ -27,9 +27,10 @@ export function findSensitive(text: string): Finding[] {
   detectHighEntropy(p, candidates);
   if (candidates.list.length === 0) return [];
   // only the weaker detectors consult the protected identifiers; skip finding them when none fired
-  const vetoable = candidates.list.some((c) => c.rank <= Rank.structured);
-  return settle(candidates.list, vetoable ? protectedRanges(p) : []);
+  return settle(candidates.list, candidates.list.some(isVetoable) ? protectedRanges(p) : []);
 }
+
+const isVetoable = (c: Candidate): boolean => c.rank <= Rank.structured;
 
 /** `text` with each secret or personal datum replaced by `[REDACTED:<kind>]`. */
 export function sanitize(text: string): string {

@@ -12,6 +12,16 @@ const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" 
 const WORD_CHAR = asciiTable(/\w/);
 const isWordChar = (c: string | undefined): boolean => c !== undefined && inTable(WORD_CHAR, c.charCodeAt(0));
 
+/** A match callback for execAt that adds the whole match as `kind` (made once, not per text). */
+const adder =
+  (kind: string) =>
+  (m: RegExpExecArray, out: Candidates): void =>
+    out.add(kind, m.index, m.index + m[0].length, Rank.structured);
+const addEmail = adder("email");
+const addPhone = adder("phone");
+const addSsn = adder("ssn");
+const addNationalId = adder("national-id");
+
 // ---- e-mail -------------------------------------------------------------------------------------
 
 const EMAIL = stickyCopy(
@@ -33,7 +43,7 @@ function emailStarts(text: string): number[] {
 }
 
 function emails(text: string, out: Candidates): void {
-  execAt(EMAIL, text, emailStarts(text), (m) => out.add("email", m.index, m.index + m[0].length, Rank.structured));
+  execAt(EMAIL, text, emailStarts(text), addEmail, out);
 }
 
 // ---- phone --------------------------------------------------------------------------------------
@@ -131,13 +141,11 @@ function internationalPhones(text: string, out: Candidates): void {
   }
 }
 
-function labelledPhones(p: TextProfile, out: Candidates): void {
-  execAt(LABELLED_PHONE, p.text, p.cues(PHONE_LABEL_CUE), (m) => {
-    const digits = m[1].replace(/\D/g, "").length;
-    if (digits < 7 || digits > 15) return;
-    const start = m.index + m[0].length - m[1].length;
-    out.add("phone", start, start + m[1].length, Rank.structured);
-  });
+function labelledPhone(m: RegExpExecArray, out: Candidates): void {
+  const digits = m[1].replace(/\D/g, "").length;
+  if (digits < 7 || digits > 15) return;
+  const start = m.index + m[0].length - m[1].length;
+  out.add("phone", start, start + m[1].length, Rank.structured);
 }
 
 // ---- payment card -------------------------------------------------------------------------------
@@ -172,36 +180,35 @@ function plausibleIssuer(digits: string): boolean {
   return false;
 }
 
-function cards(p: TextProfile, out: Candidates): void {
-  const text = p.text;
-  execAt(DIGIT_RUN, text, p.numberChains(13), (m) => {
-    // the match's digit groups, one separator apart; a group glued to letters is part of a word or hex string
-    const starts: number[] = [];
-    const sizes: number[] = [];
-    const matchEnd = m.index + m[0].length;
-    for (let i = m.index; i < matchEnd; i++) {
-      const s = i;
-      while (i < matchEnd && isDigitCode(text.charCodeAt(i))) i++;
-      starts.push(s);
-      sizes.push(i - s);
+/** The card number in a run of 13 or more digits, if any. */
+function card(m: RegExpExecArray, out: Candidates): void {
+  const text = m.input;
+  // the match's digit groups, one separator apart; a group glued to letters is part of a word or hex string
+  const starts: number[] = [];
+  const sizes: number[] = [];
+  const matchEnd = m.index + m[0].length;
+  for (let i = m.index; i < matchEnd; i++) {
+    const s = i;
+    while (i < matchEnd && isDigitCode(text.charCodeAt(i))) i++;
+    starts.push(s);
+    sizes.push(i - s);
+  }
+  let first = 0;
+  let last = starts.length;
+  if (isLetterOrUnderscore(codeAt(text, starts[0] - 1))) first++;
+  if (last > first && isLetterOrUnderscore(codeAt(text, starts[last - 1] + sizes[last - 1]))) last--;
+  // longest valid window of consecutive groups wins
+  for (let len = Math.min(last - first, 5); len >= 1; len--) {
+    for (let i = first; i + len <= last; i++) {
+      if (!cardLayout(sizes, i, i + len)) continue;
+      const start = starts[i];
+      const end = starts[i + len - 1] + sizes[i + len - 1];
+      const digits = text.slice(start, end).replace(/\D/g, "");
+      if (!plausibleIssuer(digits) || !luhnValid(digits) || /^(\d)\1+$/.test(digits)) continue;
+      out.add("card", start, end, Rank.structured);
+      return;
     }
-    let first = 0;
-    let last = starts.length;
-    if (isLetterOrUnderscore(codeAt(text, starts[0] - 1))) first++;
-    if (last > first && isLetterOrUnderscore(codeAt(text, starts[last - 1] + sizes[last - 1]))) last--;
-    // longest valid window of consecutive groups wins
-    for (let len = Math.min(last - first, 5); len >= 1; len--) {
-      for (let i = first; i + len <= last; i++) {
-        if (!cardLayout(sizes, i, i + len)) continue;
-        const start = starts[i];
-        const end = starts[i + len - 1] + sizes[i + len - 1];
-        const digits = text.slice(start, end).replace(/\D/g, "");
-        if (!plausibleIssuer(digits) || !luhnValid(digits) || /^(\d)\1+$/.test(digits)) continue;
-        out.add("card", start, end, Rank.structured);
-        return;
-      }
-    }
-  });
+  }
 }
 
 // ---- national identifiers -----------------------------------------------------------------------
@@ -210,6 +217,8 @@ function cards(p: TextProfile, out: Candidates): void {
 const SSN = stickyCopy(/(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/);
 /** UK National Insurance number (HMRC prefix rules). */
 const NINO = stickyCopy(/\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/);
+/** A NINO's two letters are followed by a digit, maybe after a space. */
+const ninoDigits = (text: string, s: number): boolean => isDigitCode(codeAt(text, codeAt(text, s + 2) === 32 ? s + 3 : s + 2));
 /** Brazilian CPF in its printed form. */
 const CPF = stickyCopy(/(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/);
 const ID_LABEL_WORDS = stickyCopy(
@@ -220,20 +229,23 @@ const ID_LABEL_CUE = cue(["social", "national", "passport", "driver", "tax", "pe
 const ID_LABEL_ACRONYMS = stickyCopy(/\b(?:SSN|SIN|NIR|BSN|PESEL|DNI|NIE|CPF|TIN|NINO|NIN|PPSN|CURP|NRIC|HKID)\b/);
 const ID_VALUE = /[ \t]*(?:[:#=]|no\.?|number|\.)?[ \t]*(\d{3,4}(?:[ -]\d{2,4}){1,3}(?![\d])|[A-Za-z0-9][A-Za-z0-9./-]{3,20}[A-Za-z0-9])/y;
 
+/** The identifier after a label ("passport no. X1234567", "SSN: 123 45 6789"). */
+function labelledId(m: RegExpExecArray, out: Candidates): void {
+  ID_VALUE.lastIndex = m.index + m[0].length;
+  const v = ID_VALUE.exec(m.input);
+  if (!v) return;
+  const digits = v[1].replace(/\D/g, "").length;
+  if (digits < 4) return;
+  const start = ID_VALUE.lastIndex - v[1].length;
+  const kind = /^(?:SSN|social)/i.test(m[0]) ? "ssn" : "national-id";
+  out.add(kind, start, ID_VALUE.lastIndex, Rank.structured);
+}
+
+const threeCapitals = (text: string, s: number): boolean => isUpperCode(codeAt(text, s + 2));
+
 function labelledIds(p: TextProfile, out: Candidates): void {
-  const text = p.text;
-  const labelled = (m: RegExpExecArray): void => {
-    ID_VALUE.lastIndex = m.index + m[0].length;
-    const v = ID_VALUE.exec(text);
-    if (!v) return;
-    const digits = v[1].replace(/\D/g, "").length;
-    if (digits < 4) return;
-    const start = ID_VALUE.lastIndex - v[1].length;
-    const kind = /^(?:SSN|social)/i.test(m[0]) ? "ssn" : "national-id";
-    out.add(kind, start, ID_VALUE.lastIndex, Rank.structured);
-  };
-  execAt(ID_LABEL_WORDS, text, p.cues(ID_LABEL_CUE), labelled);
-  execAt(ID_LABEL_ACRONYMS, text, p.caps((s) => isUpperCode(codeAt(text, s + 2))), labelled);
+  execAt(ID_LABEL_WORDS, p.text, p.cues(ID_LABEL_CUE), labelledId, out);
+  execAt(ID_LABEL_ACRONYMS, p.text, p.caps(threeCapitals), labelledId, out);
 }
 
 // ---- IBAN ---------------------------------------------------------------------------------------
@@ -250,22 +262,23 @@ const IBAN_LENGTH: Record<string, number> = {
 const IBAN_START = stickyCopy(/(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?=[ ]?[A-Z0-9])/);
 const isIbanChar = (c: string | undefined): boolean => c !== undefined && ((c >= "0" && c <= "9") || (c >= "A" && c <= "Z"));
 
-function ibans(p: TextProfile, out: Candidates): void {
-  const text = p.text;
-  execAt(IBAN_START, text, p.caps((s) => isDigitCode(codeAt(text, s + 2)) && isDigitCode(codeAt(text, s + 3))), (m) => {
-    const want = IBAN_LENGTH[m[1]];
-    if (!want) return;
-    let compact = text.slice(m.index, m.index + 4);
-    let i = m.index + 4;
-    while (compact.length < want && i < text.length) {
-      if (isIbanChar(text[i])) compact += text[i++];
-      else if (text[i] === " " && isIbanChar(text[i + 1])) i++;
-      else break;
-    }
-    if (compact.length !== want || isIbanChar(text[i])) return;
-    if (ibanValid(compact)) out.add("iban", m.index, i, Rank.structured);
-  });
+/** The IBAN that begins with a country code and check digits, if its length and mod-97 check fit. */
+function iban(m: RegExpExecArray, out: Candidates): void {
+  const text = m.input;
+  const want = IBAN_LENGTH[m[1]];
+  if (!want) return;
+  let compact = text.slice(m.index, m.index + 4);
+  let i = m.index + 4;
+  while (compact.length < want && i < text.length) {
+    if (isIbanChar(text[i])) compact += text[i++];
+    else if (text[i] === " " && isIbanChar(text[i + 1])) i++;
+    else break;
+  }
+  if (compact.length !== want || isIbanChar(text[i])) return;
+  if (ibanValid(compact)) out.add("iban", m.index, i, Rank.structured);
 }
+
+const checkDigitsFollow = (text: string, s: number): boolean => isDigitCode(codeAt(text, s + 2)) && isDigitCode(codeAt(text, s + 3));
 
 // ---- IP addresses -------------------------------------------------------------------------------
 
@@ -308,12 +321,11 @@ function ipv6Valid(s: string): boolean {
 /** Loopback and "any" addresses name no one. */
 const NOT_PERSONAL_IPV4 = /^(?:127\.|0\.0\.0\.0$)/;
 
-function ipv4(text: string, starts: number[], out: Candidates): void {
-  execAt(IPV4, text, starts, (m) => {
-    if (NOT_PERSONAL_IPV4.test(m[0])) return;
-    if (VERSION_WORD.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
-    out.add("ip", m.index, m.index + m[0].length, Rank.structured);
-  });
+/** An IPv4 address that names someone: not loopback, not a version number. */
+function ipv4Address(m: RegExpExecArray, out: Candidates): void {
+  if (NOT_PERSONAL_IPV4.test(m[0])) return;
+  if (VERSION_WORD.test(m.input.slice(Math.max(0, m.index - 12), m.index))) return;
+  out.add("ip", m.index, m.index + m[0].length, Rank.structured);
 }
 
 /** An address begins where its run of hex digits and colons begins, with a colon among its first five characters. */
@@ -332,11 +344,8 @@ function ipv6Starts(text: string): number[] {
   return starts;
 }
 
-function ipv6(text: string, out: Candidates): void {
-  execAt(IPV6_CANDIDATE, text, ipv6Starts(text), (m) => {
-    if (!ipv6Valid(m[0])) return;
-    out.add("ip", m.index, m.index + m[0].length, Rank.structured);
-  });
+function ipv6Address(m: RegExpExecArray, out: Candidates): void {
+  if (ipv6Valid(m[0])) out.add("ip", m.index, m.index + m[0].length, Rank.structured);
 }
 
 // ---- person names -------------------------------------------------------------------------------
@@ -419,26 +428,29 @@ const NAME_CUE_WORDS = cue([
   ..."from: to: cc: bcc: reply-to: sender:".split(" "),
 ]);
 
+function nameField(m: RegExpExecArray, out: Candidates): void {
+  const text = m.input;
+  const key = m[1].toLowerCase().replace(/[^a-z]/g, "");
+  const single = /^(?:first|last|given|family|sur)name$/.test(key);
+  const n = nameAt(text, m.index + m[0].length, single ? 1 : 2);
+  // the whole value must be the name: "Support Agent v2" is not one
+  if (n && text[n.end] === '"') out.add("name", n.start, n.end, Rank.structured);
+}
+
+function cuedName(m: RegExpExecArray, out: Candidates): void {
+  const text = m.input;
+  const g = m.groups ?? {};
+  const at = m.index + m[0].length;
+  const n = nameAt(text, at, g.label && !g.single ? 2 : 1);
+  if (!n) return;
+  if (g.signoff && isWordChar(text[n.end])) return;
+  if (g.header && !/^"?[ \t]*</.test(text.slice(n.end, n.end + 3))) return;
+  out.add("name", n.start, n.end, Rank.structured);
+}
+
 function names(p: TextProfile, out: Candidates): void {
-  const text = p.text;
-  if (p.quote && p.colons > 0) {
-    execAt(NAME_FIELD, text, jsonKeyStarts(p), (m) => {
-      const key = m[1].toLowerCase().replace(/[^a-z]/g, "");
-      const single = /^(?:first|last|given|family|sur)name$/.test(key);
-      const n = nameAt(text, m.index + m[0].length, single ? 1 : 2);
-      // the whole value must be the name: "Support Agent v2" is not one
-      if (n && text[n.end] === '"') out.add("name", n.start, n.end, Rank.structured);
-    });
-  }
-  execAt(NAME_CUE, text, p.cues(NAME_CUE_WORDS), (m) => {
-    const g = m.groups ?? {};
-    const at = m.index + m[0].length;
-    const n = nameAt(text, at, g.label && !g.single ? 2 : 1);
-    if (!n) return;
-    if (g.signoff && isWordChar(text[n.end])) return;
-    if (g.header && !/^"?[ \t]*</.test(text.slice(n.end, n.end + 3))) return;
-    out.add("name", n.start, n.end, Rank.structured);
-  });
+  if (p.quote && p.colons > 0) execAt(NAME_FIELD, p.text, jsonKeyStarts(p), nameField, out);
+  execAt(NAME_CUE, p.text, p.cues(NAME_CUE_WORDS), cuedName, out);
 }
 
 // ---- where number-led patterns begin ------------------------------------------------------------
@@ -478,16 +490,15 @@ export function detectPersonalData(p: TextProfile, out: Candidates): void {
   const led = p.digits >= 4 ? numberLed(p) : NO_NUMBERS;
   if (p.at) emails(text, out);
   if (p.plus && p.digits >= 6) internationalPhones(text, out);
-  const add = (kind: string) => (m: RegExpExecArray) => out.add(kind, m.index, m.index + m[0].length, Rank.structured);
-  if (p.digits >= 10) execAt(NANP, text, nanpStarts(text, led.nanp), add("phone"));
-  if (p.digits >= 7) labelledPhones(p, out);
-  if (p.digits >= 13) cards(p, out);
-  if (p.digits >= 9) execAt(SSN, text, led.ssn, add("ssn"));
-  if (p.digits >= 6) execAt(NINO, text, p.caps((s) => isDigitCode(codeAt(text, codeAt(text, s + 2) === 32 ? s + 3 : s + 2))), add("national-id"));
-  if (p.digits >= 11 && p.dot) execAt(CPF, text, led.cpf, add("national-id"));
+  if (p.digits >= 10) execAt(NANP, text, nanpStarts(text, led.nanp), addPhone, out);
+  if (p.digits >= 7) execAt(LABELLED_PHONE, text, p.cues(PHONE_LABEL_CUE), labelledPhone, out);
+  if (p.digits >= 13) execAt(DIGIT_RUN, text, p.numberChains(13), card, out);
+  if (p.digits >= 9) execAt(SSN, text, led.ssn, addSsn, out);
+  if (p.digits >= 6) execAt(NINO, text, p.caps(ninoDigits), addNationalId, out);
+  if (p.digits >= 11 && p.dot) execAt(CPF, text, led.cpf, addNationalId, out);
   if (p.digits >= 4) labelledIds(p, out);
-  if (p.digits >= 11) ibans(p, out);
-  if (p.digits >= 4 && p.dot) ipv4(text, led.ipv4, out);
-  if (p.colons >= 2 && (p.colons >= 7 || p.doubleColon)) ipv6(text, out);
+  if (p.digits >= 11) execAt(IBAN_START, text, p.caps(checkDigitsFollow), iban, out);
+  if (p.digits >= 4 && p.dot) execAt(IPV4, text, led.ipv4, ipv4Address, out);
+  if (p.colons >= 2 && (p.colons >= 7 || p.doubleColon)) execAt(IPV6_CANDIDATE, text, ipv6Starts(text), ipv6Address, out);
   names(p, out);
 }

@@ -4,7 +4,7 @@
  * the rest of sanitizing put together).
  *
  * It records:
- *  - counts and flags that let a detector skip itself (no "@", fewer than 13 digits…);
+ *  - counts and flags that let a detector skip itself (no "@", no "://", fewer than 13 digits…);
  *  - cues: word starts whose first three characters (ASCII, any case) may begin a keyword some
  *    detector registered with `cue()`. Every keyword-led pattern ("\b(?:phone|tel|…)", "\bBearer",
  *    "\bsk-") starts at a word start, so its sticky copy only needs trying at its cues;
@@ -90,6 +90,7 @@ const UNDERSCORE = 8;
 const TOKEN_PUNCT = 16;
 const WORD = DIGIT | UPPER | LOWER | UNDERSCORE;
 const TOKEN = WORD | TOKEN_PUNCT;
+const LETTER = UPPER | LOWER;
 /** Tokens shorter than this are never secrets by entropy alone (see entropy.ts). */
 export const TOKEN_MIN = 16;
 const CLASS = new Uint8Array(128);
@@ -178,24 +179,31 @@ export class TextProfile {
         }
         // false after "_" too: "_DE44" holds a capitalised run
         let afterAlnum = false;
+        // each branch leaves i on the first character it did not take, and c holding it
         for (;;) {
           if (k === DIGIT) {
             const s = i;
-            while (++i < n && isDigitCode(text.charCodeAt(i)));
+            while (++i < n) {
+              c = text.charCodeAt(i);
+              if (!isDigitCode(c)) break;
+            }
             digits += i - s;
             numberStarts.push(s);
             numberEnds.push(i);
             afterAlnum = true;
           } else if (k === UNDERSCORE) {
-            i++;
+            if (++i < n) c = text.charCodeAt(i);
             afterAlnum = false;
           } else {
             if (k === UPPER && !afterAlnum && i + 1 < n && classOf(text.charCodeAt(i + 1)) === UPPER) capsStarts.push(i);
-            i++;
             afterAlnum = true;
+            // the rest of a run of letters needs nothing recorded
+            while (++i < n) {
+              c = text.charCodeAt(i);
+              if ((classOf(c) & LETTER) === 0) break;
+            }
           }
           if (i >= n) break;
-          c = text.charCodeAt(i);
           k = classOf(c);
           if ((k & WORD) === 0) break;
         }
@@ -235,9 +243,12 @@ export class TextProfile {
     return lists;
   }
 
-  /** Starts of alphanumeric runs beginning with two capital letters that `accept`. */
-  caps(accept: (start: number) => boolean): number[] {
-    return this.capsStarts.filter(accept);
+  /** Starts of alphanumeric runs beginning with two capital letters that `accept` (given the text and the start). */
+  caps(accept: (text: string, start: number) => boolean): readonly number[] {
+    if (this.capsStarts.length === 0) return NONE;
+    const out: number[] = [];
+    for (const s of this.capsStarts) if (accept(this.text, s)) out.push(s);
+    return out;
   }
 
   /** Starts of the runs of digits that `accept` (given the run's start, its length and the code of the character after it, NaN at the end). */

@@ -45,6 +45,10 @@ const DIGEST_CUE = cue(["sha", "md5", "hash", "digest", "checksum", "etag", "com
 const RESOURCE_ID = /\/subscriptions\/[0-9a-fA-F-]{36}(?:\/[A-Za-z0-9._()-]+)*/g;
 
 
+const pushRange = (m: RegExpExecArray, out: Range[]): void => void out.push({ start: m.index, end: m.index + m[0].length });
+/** A four-digit run followed by "-": where an ISO date can begin. */
+const isoYear = (_s: number, length: number, next: number): boolean => length === 4 && next === 45;
+
 function scanAll(re: RegExp, text: string, out: Range[]): void {
   re.lastIndex = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) out.push({ start: m.index, end: m.index + m[0].length });
@@ -53,11 +57,10 @@ function scanAll(re: RegExp, text: string, out: Range[]): void {
 export function protectedRanges(p: TextProfile): Range[] {
   const text = p.text;
   const out: Range[] = [];
-  const push = (m: RegExpExecArray): void => void out.push({ start: m.index, end: m.index + m[0].length });
-  execAt(PREFIXED_ID, text, p.cues(PREFIXED_ID_CUE), push);
-  execAt(GUID, text, guidStarts(text), push);
-  if (p.digits >= 8) execAt(ISO_TIME, text, p.numbers((_s, len, next) => len === 4 && next === 45), push);
-  execAt(LABELLED_DIGEST, text, p.cues(DIGEST_CUE), push);
+  execAt(PREFIXED_ID, text, p.cues(PREFIXED_ID_CUE), pushRange, out);
+  execAt(GUID, text, guidStarts(text), pushRange, out);
+  if (p.digits >= 8) execAt(ISO_TIME, text, p.numbers(isoYear), pushRange, out);
+  execAt(LABELLED_DIGEST, text, p.cues(DIGEST_CUE), pushRange, out);
   if (text.includes("/subscriptions/")) scanAll(RESOURCE_ID, text, out);
   return out;
 }

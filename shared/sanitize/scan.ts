@@ -35,8 +35,13 @@ export const lowerAscii = (c: number): number => (c >= 65 && c <= 90 ? c | 32 : 
  */
 export const codeAt = (text: string, i: number): number => (i >= 0 && i < text.length ? text.charCodeAt(i) : NaN);
 
-/** Tries `sticky` at each of `starts` (ascending) as a global scan would: a match's end is where the next may begin. */
-export function execAt(sticky: RegExp, text: string, starts: readonly number[], each: (m: RegExpExecArray) => void): void {
+/**
+ * Tries `sticky` at each of `starts` (ascending) as a global scan would: a match's end is where the
+ * next may begin. `each` gets each match and `context` (the text is `m.input`): detectors pass a
+ * module-level function and their candidates, since a closure made per call is an allocation per
+ * detector per text, and a short text can cost less than the closures its detectors make.
+ */
+export function execAt<C>(sticky: RegExp, text: string, starts: readonly number[], each: (m: RegExpExecArray, context: C) => void, context?: C): void {
   let from = 0;
   let last = -1;
   for (const s of starts) {
@@ -45,7 +50,7 @@ export function execAt(sticky: RegExp, text: string, starts: readonly number[], 
     sticky.lastIndex = s;
     const m = sticky.exec(text);
     if (!m) continue;
-    each(m);
+    each(m, context as C);
     from = s + Math.max(1, m[0].length);
   }
 }

@@ -17,18 +17,23 @@ import { ReversedTrie, WordEndings, asciiTable, codeAt, execAt, inTable, literal
  * anchor's telltale characters are `present`.
  */
 interface Format {
-  kind: string;
   re: RegExp;
+  /** adds a match as this format's kind */
+  add: (m: RegExpExecArray, out: Candidates) => void;
   cue?: number;
   anchors?: readonly string[];
   offset?: number;
   present?: (p: TextProfile) => boolean;
 }
 
-const led = (kind: string, re: RegExp, words: readonly string[]): Format => ({ kind, re: stickyCopy(re), cue: cue(words) });
+const addAs =
+  (kind: string) =>
+  (m: RegExpExecArray, out: Candidates): void =>
+    out.add(kind, m.index, m.index + m[0].length, Rank.format);
+const led = (kind: string, re: RegExp, words: readonly string[]): Format => ({ re: stickyCopy(re), add: addAs(kind), cue: cue(words) });
 const anchored = (kind: string, re: RegExp, anchors: readonly string[], offset: number, present: (p: TextProfile) => boolean): Format => ({
-  kind,
   re: stickyCopy(re),
+  add: addAs(kind),
   anchors,
   offset,
   present,
@@ -124,6 +129,7 @@ const CREDENTIAL_ENDINGS = new WordEndings([
 type Family = "password" | "secret" | "token" | "weak-key" | "authorization";
 /** What a credential key's value is redacted as, and how its value is judged. */
 type KeyClass = readonly [kind: string, family: Family];
+const PASSWORD: KeyClass = ["password", "password"];
 
 /** Key-name endings (lower case, separators removed) that mark the value as a credential. Longest first. */
 const KEY_ENDINGS: readonly [string, ...KeyClass][] = [
@@ -209,7 +215,7 @@ class KeyNames {
 
 const KEY_NAMES = new KeyNames(
   KEY_ENDINGS,
-  new Map<string, KeyClass | null>([["pass", ["password", "password"]], ...[...NOT_CREDENTIAL_KEYS].map((k): [string, null] => [k, null])]),
+  new Map<string, KeyClass | null>([["pass", PASSWORD], ...[...NOT_CREDENTIAL_KEYS].map((k): [string, null] => [k, null])]),
 );
 
 const isKeyChar = (c: number): boolean =>
@@ -310,9 +316,12 @@ function assignments(p: TextProfile, out: Candidates): void {
     const end = assignedValue(text, at, cls, false, out);
     if (end > 0) resumeAt = end;
   }
-  execAt(PASSWORD_IS, text, p.cues(PASSWORD_IS_CUE), (m) => {
-    assignedValue(text, m.index + m[0].length, ["password", "password"], true, out);
-  });
+  execAt(PASSWORD_IS, text, p.cues(PASSWORD_IS_CUE), passwordIs, out);
+}
+
+/** The value after "password is". */
+function passwordIs(m: RegExpExecArray, out: Candidates): void {
+  assignedValue(m.input, m.index + m[0].length, PASSWORD, true, out);
 }
 
 /** Reads and judges the value at `at`; adds a candidate and returns its end, or 0. */
@@ -384,24 +393,14 @@ export function detectSecrets(p: TextProfile, out: Candidates): void {
   for (const f of FORMATS) {
     if (f.present && !f.present(p)) continue;
     const starts = f.cue !== undefined ? p.cues(f.cue) : literalStarts(text, f.anchors ?? [], f.offset);
-    if (starts.length > 0) execAt(f.re, text, starts, (m) => out.add(f.kind, m.index, m.index + m[0].length, Rank.format));
+    if (starts.length > 0) execAt(f.re, text, starts, f.add, out);
   }
   if (p.doubleEquals) storageAccountKeys(text, out);
 
   if (text.includes("PRIVATE KEY")) privateKeys(text, out);
 
-  execAt(BEARER, text, p.cues(BEARER_CUE), (m) => {
-    const token = m[1];
-    const c = charClasses(token);
-    if (c.digit + c.other === 0) return; // "Bearer authentication" is prose
-    const start = m.index + m[0].length - token.length;
-    out.add("bearer", start, start + token.length, Rank.assignment);
-  });
-
-  execAt(SAS_SIGNATURE, text, p.cues(SAS_CUE), (m) => {
-    const start = m.index + m[0].length - m[1].length;
-    out.add("sas", start, m.index + m[0].length, Rank.assignment);
-  });
+  execAt(BEARER, text, p.cues(BEARER_CUE), bearerToken, out);
+  execAt(SAS_SIGNATURE, text, p.cues(SAS_CUE), sasSignature, out);
 
   awsSecretKeys(p, out);
 
@@ -410,15 +409,30 @@ export function detectSecrets(p: TextProfile, out: Candidates): void {
   assignments(p, out);
 }
 
+function bearerToken(m: RegExpExecArray, out: Candidates): void {
+  const token = m[1];
+  const c = charClasses(token);
+  if (c.digit + c.other === 0) return; // "Bearer authentication" is prose
+  const start = m.index + m[0].length - token.length;
+  out.add("bearer", start, start + token.length, Rank.assignment);
+}
+
+function sasSignature(m: RegExpExecArray, out: Candidates): void {
+  const start = m.index + m[0].length - m[1].length;
+  out.add("sas", start, m.index + m[0].length, Rank.assignment);
+}
+
 /** `--password hunter2`, `--token=…` on a command line. */
 function cliFlags(text: string, out: Candidates): void {
-  execAt(CLI_FLAG, text, literalStarts(text, ["--"]), (m) => {
-    let v = m[1];
-    let start = m.index + m[0].length - v.length;
-    if (v.startsWith('"') || v.startsWith("'")) {
-      v = v.slice(1, -1);
-      start += 1;
-    }
-    if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
-  });
+  execAt(CLI_FLAG, text, literalStarts(text, ["--"]), cliFlagValue, out);
+}
+
+function cliFlagValue(m: RegExpExecArray, out: Candidates): void {
+  let v = m[1];
+  let start = m.index + m[0].length - v.length;
+  if (v.startsWith('"') || v.startsWith("'")) {
+    v = v.slice(1, -1);
+    start += 1;
+  }
+  if (v && !PLACEHOLDER.test(v)) out.add("password", start, start + v.length, Rank.assignment);
 }

@@ -43,9 +43,29 @@ export class Candidates {
   }
 }
 
+/** Stronger first, then longer, then earlier: the order candidates claim their spans in. */
+const claimOrder = (a: Candidate, b: Candidate): number => b.rank - a.rank || b.end - b.start - (a.end - a.start) || a.start - b.start;
+export const positionOrder = (a: Range, b: Range): number => a.start - b.start;
+
+/**
+ * A sorted copy of `list`, stable. A text usually has a handful of candidates: those are sorted by
+ * insertion here, without the engine calling back into `order` for each comparison.
+ */
+export function sortedCopy<T>(list: readonly T[], order: (a: T, b: T) => number): T[] {
+  const out = list.slice();
+  if (out.length > 16) return out.sort(order);
+  for (let i = 1; i < out.length; i++) {
+    const c = out[i];
+    let j = i - 1;
+    for (; j >= 0 && order(c, out[j]) < 0; j--) out[j + 1] = out[j];
+    out[j + 1] = c;
+  }
+  return out;
+}
+
 /** Sorted, non-overlapping ranges with a binary-search overlap test (texts can hold thousands of findings). */
 class RangeSet {
-  protected readonly starts: number[] = [];
+  private readonly starts: number[] = [];
   private readonly ends: number[] = [];
 
   overlaps(start: number, end: number): boolean {
@@ -84,55 +104,84 @@ class RangeSet {
   }
 }
 
-/** The findings chosen so far, in position order (they never overlap, so that order is their ranges' order). */
-class Chosen extends RangeSet {
-  readonly findings: Finding[] = [];
+/** The findings chosen so far. */
+interface Chosen {
+  overlaps(start: number, end: number): boolean;
+  take(c: Candidate): void;
+  /** in position order */
+  findings(): Finding[];
+}
+
+/** Kept in position order as they come (they never overlap, so that order is their ranges' order): for a handful of findings. */
+class ChosenInOrder extends RangeSet implements Chosen {
+  private readonly list: Finding[] = [];
 
   take(c: Candidate): void {
     const at = this.insert(c.start, c.end);
     const f = { kind: c.kind, start: c.start, end: c.end };
-    if (at === this.findings.length) this.findings.push(f);
-    else this.findings.splice(at, 0, f);
+    if (at === this.list.length) this.list.push(f);
+    else this.list.splice(at, 0, f);
+  }
+
+  findings(): Finding[] {
+    return this.list;
   }
 }
-
-/** Stronger first, then longer, then earlier: the order candidates claim their spans in. */
-const claimOrder = (a: Candidate, b: Candidate): number => b.rank - a.rank || b.end - b.start - (a.end - a.start) || a.start - b.start;
-export const positionOrder = (a: Range, b: Range): number => a.start - b.start;
 
 /**
- * A sorted copy of `list`, stable. A text usually has a handful of candidates: those are sorted by
- * insertion here, without the engine calling back into `order` for each comparison.
+ * One flag per character of the text: for many candidates (a 64 KB piece holds hundreds), where
+ * inserting into sorted arrays would cost quadratic time. Overlap tests read only the candidate's
+ * own characters.
  */
-export function sortedCopy<T>(list: readonly T[], order: (a: T, b: T) => number): T[] {
-  const out = list.slice();
-  if (out.length > 16) return out.sort(order);
-  for (let i = 1; i < out.length; i++) {
-    const c = out[i];
-    let j = i - 1;
-    for (; j >= 0 && order(c, out[j]) < 0; j--) out[j + 1] = out[j];
-    out[j + 1] = c;
+class ChosenByCharacter implements Chosen {
+  private readonly taken: Uint8Array;
+  private readonly list: Finding[] = [];
+
+  constructor(length: number) {
+    this.taken = new Uint8Array(length);
   }
-  return out;
+
+  overlaps(start: number, end: number): boolean {
+    for (let i = start; i < end; i++) if (this.taken[i] === 1) return true;
+    return false;
+  }
+
+  take(c: Candidate): void {
+    this.taken.fill(1, c.start, c.end);
+    this.list.push({ kind: c.kind, start: c.start, end: c.end });
+  }
+
+  findings(): Finding[] {
+    return this.list.sort(positionOrder);
+  }
 }
+
+/** Above this many candidates settle() marks characters rather than keeping sorted arrays. */
+const MANY_CANDIDATES = 32;
 
 /** Picks the findings to redact, sorted by position, no two overlapping. */
 export function settle(candidates: readonly Candidate[], protectedRanges: readonly Range[]): Finding[] {
   // the common case of one candidate needs no ordering and no index of the protected ranges
   if (candidates.length === 1) {
     const c = candidates[0];
-    const vetoed = c.rank <= VETOABLE_UP_TO && protectedRanges.some((r) => r.start < c.end && c.start < r.end);
-    return vetoed ? [] : [{ kind: c.kind, start: c.start, end: c.end }];
+    if (c.rank <= VETOABLE_UP_TO) for (const r of protectedRanges) if (r.start < c.end && c.start < r.end) return [];
+    return [{ kind: c.kind, start: c.start, end: c.end }];
   }
   const guarded = new RangeSet();
   for (const r of mergeRanges(protectedRanges)) guarded.append(r.start, r.end);
-  const chosen = new Chosen();
+  let chosen: Chosen;
+  if (candidates.length <= MANY_CANDIDATES) chosen = new ChosenInOrder();
+  else {
+    let length = 0;
+    for (const c of candidates) length = Math.max(length, c.end);
+    chosen = new ChosenByCharacter(length);
+  }
   for (const c of sortedCopy(candidates, claimOrder)) {
     if (c.rank <= VETOABLE_UP_TO && guarded.overlaps(c.start, c.end)) continue;
     if (chosen.overlaps(c.start, c.end)) continue;
     chosen.take(c);
   }
-  return chosen.findings;
+  return chosen.findings();
 }
 
 function mergeRanges(ranges: readonly Range[]): Range[] {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { findSensitive, sanitize } from "../../shared/sanitize/index.js";
 import { cue, profile } from "../../shared/sanitize/profile.js";
+import { Rank, settle, type Candidate } from "../../shared/sanitize/spans.js";
 import { BASE64, BASE64URL, HEX, fake, join } from "./sanitize-fakes.js";
 
 /** A seeded generator, so a failure can be replayed. */
@@ -66,6 +67,34 @@ describe("sanitize shortcuts agree with plain references", () => {
       for (const text of [chars, `${chars}x`, `x${chars}`, `a b${chars}c d`, `ab12${chars}`]) expect({ text, flag, set: profile(text)[flag] }).toEqual({ text, flag, set: true });
       const absent = chars.length > 1 ? ["", "plain words", `${chars.slice(0, -1)} ${chars.slice(-1)}`] : ["", "plain words"];
       for (const text of absent) expect({ text, flag, set: profile(text)[flag] }).toEqual({ text, flag, set: false });
+    }
+  });
+
+  it("settling hundreds of overlapping candidates (one flag per character) picks what settling a handful does", () => {
+    // per line, pairs of detectors that see the same characters: an OpenAI key behind a key name, a
+    // URL password that also reads as an e-mail's local part; and an e-mail and an IP on their own
+    const lines = Array.from(
+      { length: 120 },
+      (_, i) => `OPENAI_API_KEY=${join("sk", "-proj-", fake(40, BASE64URL))} db postgres://app:${fake(12)}@db${i}.example.org/x mail u${i}@example.org from 10.0.${i % 250}.7`,
+    );
+    const one = lines.map((l) => sanitize(l));
+    for (const l of one) expect(l.match(/\[REDACTED:[a-z-]+\]/g)).toEqual(["[REDACTED:openai-key]", "[REDACTED:password]", "[REDACTED:email]", "[REDACTED:ip]"]);
+    expect(findSensitive(lines.join("\n")).length).toBe(4 * lines.length);
+    expect(sanitize(lines.join("\n"))).toBe(one.join("\n"));
+  });
+
+  it("settle refuses a candidate that overlaps a chosen one by a single character at either end, with few or many candidates", () => {
+    const edges: Candidate[] = [
+      { kind: "strong", start: 100, end: 110, rank: Rank.format },
+      { kind: "left", start: 95, end: 101, rank: Rank.heuristic },
+      { kind: "right", start: 109, end: 115, rank: Rank.heuristic },
+      { kind: "touching", start: 110, end: 112, rank: Rank.heuristic },
+    ];
+    const filler = (n: number): Candidate[] => Array.from({ length: n }, (_, i) => ({ kind: "other", start: 200 + 3 * i, end: 202 + 3 * i, rank: Rank.structured }));
+    for (const n of [0, 40]) {
+      const kinds = settle([...edges, ...filler(n)], []).map((f) => f.kind);
+      expect(kinds.filter((k) => k !== "other")).toEqual(["strong", "touching"]);
+      expect(kinds.length).toBe(2 + n);
     }
   });
 

@@ -74,6 +74,36 @@ describe("RateLimiter", () => {
     expect(stamps[stamps.length - 1]).toBe(T0 + 99_000);
   });
 
+  test("paced: grants 1/perSecond apart instead of a burst, two reads taking two slots", async () => {
+    const clock = new VirtualClock(T0);
+    const limiter = new RateLimiter(4, clock, { pace: true });
+    const at: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await limiter.acquire();
+      at.push(clock.now() - T0);
+    }
+    await limiter.acquire(2);
+    at.push(clock.now() - T0);
+    await limiter.acquire();
+    at.push(clock.now() - T0);
+    // the pair's slot is 750, but with 0, 250 and 500 in the window it waits for 0 to leave it
+    expect(at).toEqual([0, 250, 500, 1000, 1250]);
+  });
+
+  test("paced on the real clock: many waiters are spread evenly and reserve one slot each", async () => {
+    let lastRead = 0;
+    let sleeps = 0;
+    const limiter = new RateLimiter(100, { now: () => (lastRead = Date.now()), sleep: (ms) => (sleeps++, new Promise((r) => setTimeout(r, ms))) }, { pace: true });
+    const stamps: number[] = [];
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      await limiter.acquire();
+      stamps.push(lastRead);
+    }));
+    stamps.sort((a, b) => a - b);
+    expect(stamps[19] - stamps[0]).toBeGreaterThanOrEqual(185); // 19 gaps of 10 ms, timers rounding to the ms
+    expect(sleeps).toBe(19); // the first goes at once; nobody wakes to find its slot taken
+  }, 10_000);
+
   test("concurrent waiters on the real clock: never more than perSecond in any sliding second", async () => {
     const stamps: number[] = [];
     // the instant the limiter itself read for its grant (a later Date.now() may be a tick on)
