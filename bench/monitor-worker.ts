@@ -167,6 +167,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
     const tallies = ledger.take();
     const foundry = statsDelta(before ?? after, after);
 
+    const read = measured.reduce((n, s) => n + s.read, 0);
     const swept = measured.reduce((n, s) => n + s.read + s.unread, 0);
     const unchanged = measured.reduce((n, s) => n + s.unchanged, 0);
     const changed = measured.reduce((n, s) => n + s.written, 0);
@@ -183,7 +184,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
       plan,
       knobs,
       sweeps: measured,
-      pollsPerSecond: round(measured.reduce((n, s) => n + s.read, 0) / (sweepingMs / 1000), 1),
+      pollsPerSecond: round(read / (sweepingMs / 1000), 1),
       foundry: { ...foundry, callsPerRunPerSweep: round(foundry.calls / Math.max(1, swept)) },
       table: {
         txPerUnchangedRunPerSweep: round((overhead.reads + overhead.writes) / Math.max(1, unchanged), 5),
@@ -196,7 +197,7 @@ export async function runMonitorJob(job: BenchJob, awaitGo: (startMs: number) =>
       detection: recorder.summary(),
       search,
       peakRssMb: peakRssMb(),
-      cpu: meter.figures(measured.reduce((n, s) => n + s.read, 0)),
+      cpu: meter.figures(read),
       registrationSeconds: round(registrationSeconds, 1),
       degraded,
       notes,

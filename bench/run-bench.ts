@@ -12,6 +12,7 @@ import { queryPages } from "../shared/store/store-rules.js";
 import type { BenchJob, JobResult, Mode, StoreKind, TrackingKnobs, WorkerMessage } from "./protocol.js";
 import { measureSanitizerThroughput, type SanitizerThroughput } from "./sanitize-throughput.js";
 import { benchScenario, type BenchPlan } from "./scenario.js";
+import { round } from "./worker-support.js";
 
 export interface BenchSettings {
   quick: boolean;
@@ -250,7 +251,7 @@ export async function runBench({ settings, log, progress }: RunBenchOptions): Pr
 }
 
 function roundSanitizer(t: SanitizerThroughput): SanitizerThroughput {
-  const r = (x: number) => Math.round(x * 100) / 100;
+  const r = (x: number) => round(x, 2);
   return { perRowMBps: r(t.perRowMBps), perPieceMBps: r(t.perPieceMBps), textMB: r(t.textMB), loadAverage: t.loadAverage.map(r) };
 }
 

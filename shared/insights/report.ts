@@ -67,18 +67,8 @@ export async function toolsReport(store: InsightsStore, window: InsightsWindow, 
   return { window, tools };
 }
 
-export interface TrendDay {
-  day: string;
-  project: string;
-  agentId: string;
-  runs: number;
-  completed: number;
-  failed: number;
-  expired: number;
-  cancelled: number;
-  incomplete: number;
-  vanished: number;
-  stalled: number;
+/** One day of a TrendBucket, with its rates. */
+export interface TrendDay extends Omit<TrendBucket, "kind"> {
   failureRate: number;
   expiryRate: number;
   stallRate: number;

@@ -1,48 +1,16 @@
 // `run-monitor runs search | timeline | evidence` as a child process against the local dashboard
 // server (real HTTP, the host's function-key check played by the server).
-import { execFile } from "node:child_process";
 import net from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createApiHttpHandler } from "../../functions/api.js";
 import { createDashboardHandler } from "../../functions/dashboard.js";
 import { startDashboardServer, type DashboardServer } from "../../local/dashboard/server.js";
 import { MemoryRunStore } from "../../shared/store/memory-store.js";
-import { repoRoot } from "../support/paths.js";
+import { cliWithCommands } from "../support/cli-commands.js";
 import { BULK_RUNS, IDS, T0, fillStore } from "./api-fixtures.js";
 
 const KEY = "cli-test-key";
-const commands = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../cli/commands");
-
-// The same program setup as cli/main.ts (exit 2 on argument errors), with only these commands.
-const ENTRY = `
-import { Command } from "commander";
-import { registerRuns } from ${JSON.stringify(path.join(commands, "runs.js"))};
-import { registerTimeline } from ${JSON.stringify(path.join(commands, "timeline.js"))};
-import { registerEvidence } from ${JSON.stringify(path.join(commands, "evidence.js"))};
-const program = new Command().name("run-monitor").exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-registerRuns(program); registerTimeline(program); registerEvidence(program);
-// node -e puts the arguments right after the executable.
-await program.parseAsync(process.argv.slice(1), { from: "user" });
-`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "-e", ENTRY, "--", ...args],
-      { cwd: repoRoot(), env: { PATH: process.env.PATH ?? "", ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = cliWithCommands({ "runs.js": "registerRuns", "timeline.js": "registerTimeline", "evidence.js": "registerEvidence" });
 
 /** A port nothing listens on: bound, then released. */
 async function freePort(): Promise<number> {

@@ -2,42 +2,15 @@
 // ticket handler dead-lettered (a sink answered 400) are listed with their reason, replayed under
 // new messageIds once the sink is fixed, re-delivered to the handler (tickets open), completed in
 // the DLQ only after the re-send, and not re-sent to other subscriptions.
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { DeadLetteredTicket, ReplayResult } from "../../cli/commands/dlq.js";
 import { toServiceBusMessage } from "../../shared/bus/cloud-event.js";
-import { repoRoot } from "../support/paths.js";
+import { cliWithCommands } from "../support/cli-commands.js";
 import { escalation } from "../unit/tickets-handler-fixtures.js";
 import { startTicketStack, type TicketStack } from "./tickets-handler-stack.js";
 
-const commands = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../cli/commands");
-// The same program setup as cli/main.ts (exit 2 on argument errors), with only this command.
-const ENTRY = `
-import { Command } from "commander";
-import { registerDlq } from ${JSON.stringify(path.join(commands, "dlq.js"))};
-const program = new Command().name("run-monitor").exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-registerDlq(program);
-await program.parseAsync(process.argv.slice(1), { from: "user" });
-`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = { ServiceBusConnection: stack.broker.connectionString }): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "-e", ENTRY, "--", ...args],
-      { cwd: repoRoot(), env: { PATH: process.env.PATH ?? "", ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = cliWithCommands({ "dlq.js": "registerDlq" });
+const cli = (args: string[], env: Record<string, string> = { ServiceBusConnection: stack.broker.connectionString }) => run(args, env);
 
 let stack: TicketStack;
 
